@@ -1,0 +1,10 @@
+# Warnings: -Wall -Wextra everywhere; -Werror when ASYNCIO_WERROR is on (CI).
+function(asyncio_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-gnu-zero-variadic-macro-arguments)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -Wno-pedantic)
+  endif()
+  if(ASYNCIO_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()

@@ -1,0 +1,3 @@
+#pragma once
+// Everything a Python asyncio user reaches for (like asyncio/__init__.py).
+#include <asyncio/core.hpp>

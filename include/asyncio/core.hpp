@@ -1,0 +1,14 @@
+#pragma once
+// Core layer: tasks, the event loop, futures, cancellation, combinators and task groups.
+//
+//   asyncio::task<T>            a coroutine (`async def`); lazy, awaited with co_await
+//   asyncio::create_task(c)     run c concurrently as a task owned by the loop (eager by default)
+//   asyncio::task_handle<T>     what create_task returns: cancel(), done(), result(), co_await
+//   asyncio::run(main())        run main on a new loop; cancel leftovers; close
+//   asyncio::sleep(d)           suspend for d; sleep(0s) yields
+#include <asyncio/core/event_loop.hpp>
+#include <asyncio/core/run.hpp>
+#include <asyncio/core/task.hpp>
+#include <asyncio/core/task_handle.hpp>
+#include <asyncio/errors.hpp>
+#include <asyncio/time/sleep.hpp>

@@ -1,0 +1,325 @@
+#pragma once
+// The event loop: a FIFO ready queue, a timer heap, an epoll poller and an eventfd for wake-ups from
+// other threads. One loop per thread; everything but the *_threadsafe calls is loop-affine.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <asyncio/detail/ring_buffer.hpp>
+#include <asyncio/detail/task_core.hpp>
+#include <asyncio/detail/timer_heap.hpp>
+#include <asyncio/detail/unique_function.hpp>
+#include <asyncio/time/clock.hpp>
+
+namespace asyncio {
+
+class event_loop;
+template <class T>
+class task;
+
+namespace detail {
+
+/// A scheduled callback (Python's Handle/TimerHandle). Reference counted: the loop holds one
+/// reference while it is queued, each asyncio::handle one more.
+struct callback_node : timer_target {
+  std::uint32_t refs = 1;
+  bool cancelled = false;
+  event_loop* loop = nullptr;
+  std::uint64_t timer_key = timer_heap::no_timer;
+  std::int64_t when = 0;
+  unique_function<void()> fn;
+
+  void add_ref() noexcept { ++refs; }
+  void release() noexcept {
+    if (--refs == 0) delete this;
+  }
+};
+
+/// Interest in readiness of one fd in one direction; ready() runs on the loop thread.
+struct io_interest {
+  void (*ready)(io_interest* self) noexcept;
+};
+
+}  // namespace detail
+
+/// A callback scheduled with call_soon (Python's asyncio.Handle). Copyable; cancel() prevents the
+/// callback from running if it has not run yet.
+/// Thread safety: loop-affine (cancel from the loop's thread).
+class handle {
+ public:
+  handle() = default;
+  explicit handle(detail::callback_node* node) noexcept : node_(node) {
+    if (node_) node_->add_ref();
+  }
+  handle(const handle& o) noexcept : handle(o.node_) {}
+  handle(handle&& o) noexcept : node_(std::exchange(o.node_, nullptr)) {}
+  auto operator=(handle o) noexcept -> handle& {
+    std::swap(node_, o.node_);
+    return *this;
+  }
+  ~handle() {
+    if (node_) node_->release();
+  }
+  /// Prevents the callback from running. A no-op if it already ran.
+  void cancel() noexcept;
+  /// True once cancel() was called.
+  [[nodiscard]] auto cancelled() const noexcept -> bool { return node_ && node_->cancelled; }
+
+ protected:
+  detail::callback_node* node_ = nullptr;
+};
+
+/// A callback scheduled with call_later/call_at (Python's asyncio.TimerHandle).
+class timer_handle : public handle {
+ public:
+  using handle::handle;
+  /// The deadline on the loop's clock.
+  [[nodiscard]] auto when() const noexcept -> time_point {
+    return time_point(duration(node_ ? node_->when : 0));
+  }
+};
+
+/// What the exception handler receives (Python's exception handler `context` dict).
+struct exception_context {
+  exception_context() = default;
+  explicit exception_context(std::string msg, std::exception_ptr e = {})
+      : message(std::move(msg)), exception(std::move(e)) {}
+  std::string message;
+  std::exception_ptr exception;  // may be null
+  std::string task_name;         // "" if not about a task
+  std::source_location source;   // where the task was created, if has_source
+  bool has_source = false;
+};
+
+using exception_handler = std::function<void(event_loop&, const exception_context&)>;
+
+/// Options for constructing a loop (and for asyncio::run).
+struct loop_options {
+  /// Clock to read time from; null = asyncio::clock. Must outlive the loop.
+  clock_source* clock = nullptr;
+  /// Debug mode; unset = from the environment variable ASYNCIO_DEBUG (1 = on).
+  std::optional<bool> debug;
+};
+
+/// Counters kept by the loop (Trio-style statistics()).
+struct loop_statistics {
+  std::size_t ready = 0;          // items on the ready queue
+  std::size_t timers = 0;         // live timers
+  std::size_t tasks = 0;          // unfinished tasks
+  std::size_t watched_fds = 0;    // fds registered with the poller
+  std::uint64_t iterations = 0;   // loop iterations run
+};
+
+/// The event loop (Python's asyncio event loop).
+///
+/// Thread safety: loop-affine. From another thread use only call_soon_threadsafe() and stop() via
+/// call_soon_threadsafe. In debug mode, use from the wrong thread is reported.
+class event_loop {
+ public:
+  explicit event_loop(loop_options options = {});
+  ~event_loop();
+  event_loop(const event_loop&) = delete;
+  auto operator=(const event_loop&) -> event_loop& = delete;
+
+  // ---- scheduling callbacks --------------------------------------------------------------
+
+  /// Schedules fn(args...) to run on the next iteration, after those already scheduled.
+  template <class F, class... A>
+  auto call_soon(F&& fn, A&&... args) -> handle {
+    return handle(enqueue(make_node(std::forward<F>(fn), std::forward<A>(args)...)));
+  }
+  /// Schedules fn(args...) to run `delay` from now. Returns a handle that can cancel it.
+  template <class F, class... A>
+  auto call_later(duration delay, F&& fn, A&&... args) -> timer_handle {
+    return call_at(time() + delay, std::forward<F>(fn), std::forward<A>(args)...);
+  }
+  /// Schedules fn(args...) to run at `when` on the loop's clock.
+  template <class F, class... A>
+  auto call_at(time_point when, F&& fn, A&&... args) -> timer_handle {
+    return timer_handle(add_timer_node(when, make_node(std::forward<F>(fn), std::forward<A>(args)...)));
+  }
+  /// Thread-safe: schedules fn(args...) on this loop from any thread and wakes it.
+  template <class F, class... A>
+  void call_soon_threadsafe(F&& fn, A&&... args) {
+    enqueue_threadsafe(make_node(std::forward<F>(fn), std::forward<A>(args)...));
+  }
+
+  /// The current time on the loop's clock (Python's loop.time()).
+  [[nodiscard]] auto time() const noexcept -> time_point {
+    return clock_ ? clock_->now() : clock::now();
+  }
+
+  // ---- running ---------------------------------------------------------------------------
+
+  /// Runs until stop() is called.
+  void run_forever();
+  /// Runs until `t` (made a task) completes; returns its result or rethrows its exception.
+  /// Defined in <asyncio/core/run.hpp>.
+  template <class T>
+  auto run_until_complete(task<T> t) -> T;
+  /// Makes run_forever()/run_until_complete() return after the current iteration.
+  void stop() noexcept { stopping_ = true; }
+  /// Closes the loop: pending callbacks are dropped, unfinished tasks are reported and destroyed.
+  /// Throws invalid_state_error if the loop is running.
+  void close();
+  [[nodiscard]] auto is_running() const noexcept -> bool { return running_; }
+  [[nodiscard]] auto is_closed() const noexcept -> bool { return closed_; }
+
+  // ---- debugging and errors --------------------------------------------------------------
+
+  void set_debug(bool on) noexcept { debug_ = on; }
+  [[nodiscard]] auto get_debug() const noexcept -> bool { return debug_; }
+  /// A step longer than this is reported in debug mode (default 100 ms).
+  void set_slow_callback_duration(duration d) noexcept { slow_callback_duration_ = d; }
+  [[nodiscard]] auto slow_callback_duration() const noexcept -> duration { return slow_callback_duration_; }
+  /// Replaces the exception handler; an empty function restores the default one.
+  void set_exception_handler(exception_handler h) { handler_ = std::move(h); }
+  [[nodiscard]] auto get_exception_handler() const -> const exception_handler& { return handler_; }
+  /// Calls the exception handler (or the default one) with `context`.
+  void call_exception_handler(const exception_context& context) noexcept;
+  /// Prints `context` to stderr (Python's default_exception_handler).
+  void default_exception_handler(const exception_context& context) noexcept;
+
+  [[nodiscard]] auto statistics() const noexcept -> loop_statistics;
+
+  // ---- file descriptors (Python's add_reader/add_writer) ----------------------------------
+
+  /// Calls fn() on this loop whenever fd is readable, until remove_reader(fd).
+  void add_reader(int fd, detail::unique_function<void()> fn);
+  /// Stops watching fd for reading; false if it was not watched.
+  auto remove_reader(int fd) -> bool;
+  /// Calls fn() on this loop whenever fd is writable, until remove_writer(fd).
+  void add_writer(int fd, detail::unique_function<void()> fn);
+  /// Stops watching fd for writing; false if it was not watched.
+  auto remove_writer(int fd) -> bool;
+
+  // ---- for the library's own awaiters (asyncio::lowlevel builds on these) ----------------
+
+  /// Puts a task on the ready queue (state (b) of task_core).
+  void schedule(detail::task_core& t) {
+    ready_.push_back(reinterpret_cast<std::uintptr_t>(&t));
+  }
+  /// Starts a timer; fire() runs when it is due. Returns a key for cancel_timer().
+  auto add_timer(time_point when, detail::timer_target* target) -> std::uint64_t {
+    return timers_.add(when.time_since_epoch().count(), target);
+  }
+  void cancel_timer(std::uint64_t key) noexcept { timers_.cancel(key); }
+  /// Sets (or with nullptr clears) the interest in fd's readability / writability.
+  void set_reader_interest(int fd, detail::io_interest* interest);
+  void set_writer_interest(int fd, detail::io_interest* interest);
+
+  /// The task whose frames are running now, or null in a plain callback.
+  [[nodiscard]] auto current_task() const noexcept -> detail::task_core* { return current_; }
+  /// Runs `t` until its first suspension (eager start) or, if lazy, schedules it.
+  void start_task(detail::task_core& t, bool eager);
+  /// Registers a new task with the loop (it holds one reference until the task finishes).
+  void register_task(detail::task_core& t) noexcept;
+  void unregister_task(detail::task_core& t) noexcept;
+  /// Unfinished tasks, in no particular order.
+  [[nodiscard]] auto tasks() const noexcept -> const std::vector<detail::task_core*>& { return tasks_; }
+  /// Makes `t` current and returns its resume point: for symmetric transfer into another task.
+  auto enter_task(detail::task_core& t) noexcept -> std::coroutine_handle<> {
+    current_ = &t;
+    return t.resume_point();
+  }
+  /// Trampoline for symmetric transfer: true while inline resumptions may continue; otherwise the
+  /// caller must post instead (bounds the stack where tail calls are not guaranteed; LESSONS §1).
+  [[nodiscard]] auto consume_inline_budget() noexcept -> bool { return --inline_budget_ > 0; }
+  /// Registers fn to run when the loop closes (e.g. the default executor's shutdown).
+  void call_at_close(detail::unique_function<void()> fn) { at_close_.push_back(std::move(fn)); }
+  /// Cancels every unfinished task and runs the loop until they finish (at most `max_iterations`
+  /// iterations); returns the tasks that did not finish. Used by run() and close().
+  auto cancel_all_tasks(std::size_t max_iterations = 100000) -> std::size_t;
+  /// Reports an error in debug mode if called from a thread other than the loop's.
+  void check_thread(const char* what) const noexcept {
+    if (debug_) [[unlikely]] check_thread_slow(what);
+  }
+  /// The thread the loop last ran on (or was created on).
+  [[nodiscard]] auto thread_id() const noexcept -> std::thread::id { return owner_; }
+
+ private:
+  template <class F, class... A>
+  static auto make_node(F&& fn, A&&... args) -> detail::callback_node* {
+    auto* node = new detail::callback_node;
+    if constexpr (sizeof...(A) == 0) {
+      node->fn = std::forward<F>(fn);
+    } else {
+      node->fn = [f = std::forward<F>(fn), ... a = std::forward<A>(args)]() mutable { std::invoke(f, a...); };
+    }
+    return node;
+  }
+  auto enqueue(detail::callback_node* node) -> detail::callback_node*;
+  auto add_timer_node(time_point when, detail::callback_node* node) -> detail::callback_node*;
+  void enqueue_threadsafe(detail::callback_node* node);
+  void check_thread_slow(const char* what) const noexcept;
+
+  void run_once();
+  void poll_io(int timeout_ms);
+  void fire_due_timers();
+  void drain_threadsafe();
+  void run_ready_item(std::uintptr_t item);
+  void run_ready_item_debug(std::uintptr_t item);
+  void report_slow_step(std::uintptr_t item, duration took);
+  void update_fd(int fd);
+  void release_deferred() noexcept;
+  void finish_unstarted(detail::task_core& t) noexcept;
+  static void fire_callback_timer(detail::timer_target* self) noexcept;
+
+  struct fd_watch {
+    detail::io_interest* reader = nullptr;
+    detail::io_interest* writer = nullptr;
+    std::uint32_t registered = 0;  // events currently registered with epoll
+  };
+  struct callback_interest;  // add_reader/add_writer persistent callbacks
+
+  // Hot state first.
+  detail::ring_buffer<std::uintptr_t> ready_;  // task_core* (bit 0 clear) or callback_node* | 1
+  detail::task_core* current_ = nullptr;
+  int inline_budget_ = 0;
+  bool stopping_ = false;
+  bool running_ = false;
+  bool closed_ = false;
+  bool debug_ = false;
+  clock_source* clock_ = nullptr;
+  detail::timer_heap timers_;
+  std::vector<detail::task_core*> tasks_;
+  std::uint64_t iterations_ = 0;
+  std::size_t watched_fds_ = 0;
+
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::vector<fd_watch> fds_;
+  std::vector<callback_interest*> callback_interests_;  // indexed by fd*2 + direction
+  std::vector<detail::task_core*> deferred_release_;    // finished tasks whose last ref is the loop's
+  std::vector<detail::unique_function<void()>> at_close_;
+
+  std::mutex threadsafe_mutex_;
+  std::vector<detail::callback_node*> threadsafe_queue_;
+  std::atomic<bool> threadsafe_pending_{false};
+
+  duration slow_callback_duration_ = std::chrono::milliseconds(100);
+  exception_handler handler_;
+  std::thread::id owner_;
+  event_loop* previous_running_ = nullptr;
+};
+
+/// The loop running on this thread. Throws asyncio::error if there is none (Python's
+/// get_running_loop raises RuntimeError).
+auto get_running_loop() -> event_loop&;
+
+namespace detail {
+/// The loop running on this thread, or null. Not inline: see LESSONS (Clang TLS caching).
+[[gnu::noinline]] auto running_loop() noexcept -> event_loop*;
+[[gnu::noinline]] void set_running_loop(event_loop* loop) noexcept;
+}  // namespace detail
+
+}  // namespace asyncio

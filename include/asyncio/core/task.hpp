@@ -1,0 +1,252 @@
+#pragma once
+// task<T>: the coroutine type (Python's `async def f() -> T`).
+//
+// A task<T> is lazy: calling the function allocates its frame and runs nothing. `co_await f()` runs
+// it inside the awaiting task (symmetric transfer in, symmetric transfer back out); create_task(f())
+// promotes the frame to an independent task that the loop owns. Frames come from the per-thread
+// frame pool (detail/frame_allocator.hpp).
+//
+// Stack depth: symmetric transfer is a tail call on clang and on g++ with -foptimize-sibling-calls,
+// but sanitizers and -O0 may break that (TOOLCHAIN §2-3). Every transfer therefore spends one unit
+// of the loop's inline budget; when it runs out the frame is posted to the ready queue instead, so
+// a chain of synchronously completing awaits can never overflow the stack (LESSONS §1).
+#include <coroutine>
+#include <exception>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include <asyncio/core/event_loop.hpp>
+#include <asyncio/detail/frame_allocator.hpp>
+#include <asyncio/detail/task_core.hpp>
+#include <asyncio/errors.hpp>
+
+namespace asyncio {
+
+template <class T = void>
+class task;
+
+namespace detail {
+
+/// What every coroutine frame of this library starts with. Embeds the task_core used when the
+/// frame becomes a task (see task_core.hpp for the invariants and the W3 layout argument).
+struct promise_base : task_core {
+  /// The task whose chain this frame runs in (this, for a root). Set when the frame is started.
+  task_core* task_ = nullptr;
+
+  [[nodiscard]] auto is_root() const noexcept -> bool { return task_ == this; }
+  [[nodiscard]] auto continuation() const noexcept -> std::coroutine_handle<> {
+    return std::coroutine_handle<>::from_address(continuation_address_);
+  }
+  void set_continuation(std::coroutine_handle<> h) noexcept { continuation_address_ = h.address(); }
+
+  static auto operator new(std::size_t size) -> void* { return frame_allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
+
+  auto initial_suspend() noexcept -> std::suspend_always { return {}; }
+  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+
+  /// Makes this frame the root of a new task on `loop` (create_task).
+  void become_task(event_loop& loop, std::coroutine_handle<> root) noexcept {
+    task_ = this;
+    loop_ = &loop;
+    is_task_ = true;
+    waiters_ = nullptr;
+    resume_ = root;
+  }
+
+  /// Finishes a root frame: records the outcome, wakes waiters, leaves the loop's registry.
+  /// Returns the frame to transfer to (the first waiter) or noop.
+  auto finish_root() noexcept -> std::coroutine_handle<>;
+
+  /// Where a finished non-root frame goes next: its continuation, unless the inline budget is
+  /// spent, in which case the continuation is posted to the ready queue.
+  auto next_after_child() noexcept -> std::coroutine_handle<> {
+    event_loop& loop = task_->loop();
+    if (loop.consume_inline_budget()) [[likely]] return continuation();
+    task_->set_resume_point(continuation());
+    loop.schedule(*task_);
+    return std::noop_coroutine();
+  }
+
+  struct final_awaiter {
+    [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
+    template <class P>
+    auto await_suspend(std::coroutine_handle<P> h) noexcept -> std::coroutine_handle<> {
+      promise_base& p = h.promise();
+      if (p.is_root()) return p.finish_root();
+      return p.next_after_child();
+    }
+    void await_resume() const noexcept {}
+  };
+  auto final_suspend() noexcept -> final_awaiter { return {}; }
+};
+
+/// The promise of a frame in which `co_await` on this library's awaitables is allowed.
+template <class P>
+concept asyncio_promise = std::is_base_of_v<promise_base, P>;
+
+/// The task running the coroutine of handle h.
+template <class P>
+auto task_of(std::coroutine_handle<P> h) noexcept -> task_core& {
+  static_assert(asyncio_promise<P>,
+                "asyncio awaitables can only be awaited inside asyncio::task / generator coroutines");
+  return *h.promise().task_;
+}
+
+template <class T>
+class task_promise : public promise_base {
+ public:
+  task_promise() noexcept {}
+  ~task_promise() {
+    if (has_value_) value_.~T();
+  }
+  auto get_return_object() noexcept -> task<T>;
+  template <class U = T>
+  void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    ::new (static_cast<void*>(std::addressof(value_))) T(std::forward<U>(v));
+    has_value_ = true;
+  }
+  /// The value, or rethrows the stored exception.
+  auto value() & -> T& {
+    if (exception_) std::rethrow_exception(exception_);
+    return value_;
+  }
+
+ private:
+  void destroy() noexcept override {
+    std::coroutine_handle<task_promise>::from_promise(*this).destroy();
+  }
+  union {
+    T value_;
+  };
+  bool has_value_ = false;
+};
+
+template <class T>
+class task_promise<T&> : public promise_base {
+ public:
+  auto get_return_object() noexcept -> task<T&>;
+  void return_value(T& v) noexcept { value_ = std::addressof(v); }
+  auto value() & -> T& {
+    if (exception_) std::rethrow_exception(exception_);
+    return *value_;
+  }
+
+ private:
+  void destroy() noexcept override {
+    std::coroutine_handle<task_promise>::from_promise(*this).destroy();
+  }
+  T* value_ = nullptr;
+};
+
+template <>
+class task_promise<void> : public promise_base {
+ public:
+  auto get_return_object() noexcept -> task<void>;
+  void return_void() noexcept {}
+  void value() {
+    if (exception_) std::rethrow_exception(exception_);
+  }
+
+ private:
+  void destroy() noexcept override {
+    std::coroutine_handle<task_promise>::from_promise(*this).destroy();
+  }
+};
+
+/// Reports (through the loop's exception handler, if any loop runs) a task<T> destroyed without
+/// ever being awaited or spawned: Python's "coroutine was never awaited".
+void report_never_awaited(void* frame_address) noexcept;
+
+}  // namespace detail
+
+/// A coroutine returning T (Python's `async def`). Move-only; lazy; awaited at most once.
+///
+/// Cancellation: a cancelled task raises asyncio::cancelled_error at the suspension point where the
+/// chain is parked; destructors and catch blocks run.
+/// Resumes: on the loop of the task that awaits it.
+/// Thread safety: loop-affine.
+template <class T>
+class [[nodiscard]] task {
+ public:
+  using promise_type = detail::task_promise<T>;
+  using value_type = T;
+
+  task() noexcept = default;
+  explicit task(std::coroutine_handle<promise_type> h) noexcept : handle_(h) {}
+  task(task&& o) noexcept : handle_(std::exchange(o.handle_, nullptr)) {}
+  auto operator=(task&& o) noexcept -> task& {
+    if (this != &o) {
+      reset();
+      handle_ = std::exchange(o.handle_, nullptr);
+    }
+    return *this;
+  }
+  task(const task&) = delete;
+  auto operator=(const task&) -> task& = delete;
+  ~task() { reset(); }
+
+  /// True if this object holds a coroutine that has not been handed off.
+  [[nodiscard]] auto valid() const noexcept -> bool { return bool(handle_); }
+
+  struct awaiter {
+    std::coroutine_handle<promise_type> child;
+
+    [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
+    template <class P>
+    auto await_suspend(std::coroutine_handle<P> parent) noexcept -> std::coroutine_handle<> {
+      promise_type& c = child.promise();
+      detail::task_core& t = detail::task_of(parent);
+      c.task_ = &t;
+      c.set_continuation(parent);
+      event_loop& loop = t.loop();
+      if (loop.consume_inline_budget()) [[likely]] return child;
+      t.set_resume_point(child);
+      loop.schedule(t);
+      return std::noop_coroutine();
+    }
+    auto await_resume() -> T {
+      if constexpr (std::is_void_v<T>) {
+        child.promise().value();
+      } else if constexpr (std::is_reference_v<T>) {
+        return child.promise().value();
+      } else {
+        return std::move(child.promise().value());
+      }
+    }
+  };
+
+  /// Runs the coroutine inside the awaiting task and returns its result (or rethrows).
+  auto operator co_await() && noexcept -> awaiter { return awaiter{handle_}; }
+  auto operator co_await() & noexcept -> awaiter { return awaiter{handle_}; }
+
+  /// Gives up ownership of the frame (used by create_task).
+  auto release() noexcept -> std::coroutine_handle<promise_type> { return std::exchange(handle_, nullptr); }
+
+ private:
+  void reset() noexcept {
+    if (!handle_) return;
+    // A frame that never ran (still at its initial suspension) is Python's "never awaited".
+    if (!handle_.promise().task_) detail::report_never_awaited(handle_.address());
+    handle_.destroy();
+    handle_ = nullptr;
+  }
+  std::coroutine_handle<promise_type> handle_;
+};
+
+namespace detail {
+template <class T>
+auto task_promise<T>::get_return_object() noexcept -> task<T> {
+  return task<T>(std::coroutine_handle<task_promise>::from_promise(*this));
+}
+template <class T>
+auto task_promise<T&>::get_return_object() noexcept -> task<T&> {
+  return task<T&>(std::coroutine_handle<task_promise>::from_promise(*this));
+}
+inline auto task_promise<void>::get_return_object() noexcept -> task<void> {
+  return task<void>(std::coroutine_handle<task_promise>::from_promise(*this));
+}
+}  // namespace detail
+
+}  // namespace asyncio

@@ -1,0 +1,246 @@
+#pragma once
+// Tasks (Python's asyncio.Task): create_task, task_handle<T>, any_task, current_task, all_tasks,
+// and eager_task<T>, the coroutine type that starts on call (seed 000's js_like_await).
+//
+// The loop owns every unfinished task strongly: dropping a task_handle never stops or loses a task
+// (unlike CPython, python/cpython#91887). A task that finished with an exception nobody retrieved
+// is reported when its last handle goes away.
+#include <coroutine>
+#include <source_location>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <asyncio/core/task.hpp>
+
+namespace asyncio {
+
+/// Options for create_task.
+struct task_options {
+  /// The task's name (get_name()); default "Task-N".
+  std::string_view name = {};
+  /// Run the coroutine synchronously up to its first suspension inside create_task (default, as
+  /// JavaScript and Python 3.12's eager_task_factory); false schedules it like classic asyncio.
+  bool eager = true;
+};
+
+/// A type-erased reference to a task: everything of Python's Task except result().
+///
+/// Thread safety: loop-affine.
+class any_task {
+ public:
+  any_task() noexcept = default;
+  explicit any_task(detail::task_core* core) noexcept : core_(core) {
+    if (core_) core_->add_ref();
+  }
+  any_task(const any_task& o) noexcept : any_task(o.core_) {}
+  any_task(any_task&& o) noexcept : core_(std::exchange(o.core_, nullptr)) {}
+  auto operator=(any_task o) noexcept -> any_task& {
+    std::swap(core_, o.core_);
+    return *this;
+  }
+  ~any_task() {
+    if (core_) core_->release();
+  }
+
+  /// False for an empty handle (e.g. current_task() outside a task).
+  [[nodiscard]] explicit operator bool() const noexcept { return core_ != nullptr; }
+  friend auto operator==(const any_task& a, const any_task& b) noexcept -> bool { return a.core_ == b.core_; }
+
+  /// Requests cancellation: cancelled_error is raised at the task's suspension point.
+  /// Returns false if the task is already done.
+  auto cancel(std::string message = {}) -> bool { return core_->cancel(std::move(message)); }
+  /// True if the task finished by cancellation.
+  [[nodiscard]] auto cancelled() const noexcept -> bool { return core_->cancelled(); }
+  /// True if the task finished (value, exception or cancellation).
+  [[nodiscard]] auto done() const noexcept -> bool { return core_->done(); }
+  /// Pending cancel requests (Python 3.11's Task.cancelling()).
+  [[nodiscard]] auto cancelling() const noexcept -> int { return core_->cancelling(); }
+  /// Withdraws one cancel request (Python 3.11's Task.uncancel()); returns the remaining count.
+  auto uncancel() noexcept -> int { return core_->uncancel(); }
+  /// The exception the task finished with (null if it returned normally).
+  /// Throws cancelled_error if cancelled, invalid_state_error if not done.
+  [[nodiscard]] auto exception() const -> std::exception_ptr;
+  /// The task's name ("Task-N" unless set).
+  [[nodiscard]] auto get_name() const -> std::string;
+  /// Renames the task.
+  void set_name(std::string name) { core_->extras().name = std::move(name); }
+  /// Runs fn() via call_soon once the task is done (at once, via call_soon, if already done).
+  void add_done_callback(detail::unique_function<void()> fn) { core_->add_done_callback(std::move(fn)); }
+  /// Where the task was created (std::source_location{} when unknown).
+  [[nodiscard]] auto created_at() const noexcept -> std::source_location { return core_->created_at(); }
+  /// The loop that runs the task.
+  [[nodiscard]] auto get_loop() const noexcept -> event_loop& { return core_->loop(); }
+
+  /// Drops this reference on purpose: the loop keeps running the task; an exception it ends with is
+  /// reported unless another handle retrieves it.
+  void detach() noexcept { any_task().swap(*this); }
+  void swap(any_task& o) noexcept { std::swap(core_, o.core_); }
+
+  /// For the library's combinators.
+  [[nodiscard]] auto core() const noexcept -> detail::task_core* { return core_; }
+
+ protected:
+  detail::task_core* core_ = nullptr;
+};
+
+namespace detail {
+
+/// Parks the awaiting task until `source` (a task or future) completes.
+///
+/// Cancellation: cancelling the awaiting task calls on_cancel(source) (tasks: cancel the awaited
+/// task, as CPython; futures: cancel the future) and keeps waiting for its outcome. If the source had
+/// already finished (the awaiter was woken but not yet resumed), cancelled_error is raised instead.
+struct completion_wait : completion_waiter {
+  using cancel_source_fn = void (*)(completion& source, const std::string& message);
+
+  completion_wait(completion& s, cancel_source_fn on_cancel) noexcept : cancel_source(on_cancel) {
+    source = &s;
+    abort = &on_abort;
+  }
+  completion_wait(const completion_wait&) = delete;
+  ~completion_wait() {
+    if (task && !source->done()) source->remove_waiter(*this);
+  }
+
+  [[nodiscard]] auto await_ready() const noexcept -> bool { return source->done(); }
+  template <class P>
+  auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
+    task_core& me = task_of(h);
+    task = &me;
+    if (!me.park(*this, h)) return false;  // a cancel is pending: throw from await_resume
+    source->add_waiter(*this);
+    return true;
+  }
+  /// Call first in await_resume: throws cancelled_error if this wait was cancelled.
+  void check_cancelled() {
+    if (task && task->unpark(*this)) task->throw_cancelled();
+  }
+
+  static void on_abort(suspension* self, task_core& me) noexcept;
+  cancel_source_fn cancel_source;
+};
+
+void cancel_task_source(completion& source, const std::string& message);
+[[noreturn]] void throw_not_done();
+/// Turns a frame into a task on `loop`: registers it, applies options, starts or schedules it.
+void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> root,
+                     const task_options& options, const std::source_location* where);
+
+}  // namespace detail
+
+/// A task returning T (Python's asyncio.Task). A copyable handle; awaiting it yields the result.
+///
+/// Cancellation: cancelling a task that awaits this one cancels this one too (as CPython); use
+/// shield() to prevent that.
+/// Resumes: the awaiting task, on its loop, right after this task finishes.
+/// Thread safety: loop-affine.
+template <class T>
+class [[nodiscard]] task_handle : public any_task {
+ public:
+  using promise_type_of_task = detail::task_promise<T>;
+  using value_type = T;
+
+  task_handle() noexcept = default;
+  explicit task_handle(promise_type_of_task* p) noexcept : any_task(p) {}
+
+  /// The result (a reference into the task); rethrows the task's exception; throws cancelled_error
+  /// if it was cancelled and invalid_state_error if it is not done.
+  auto result() const -> decltype(auto) {
+    check_result();
+    if constexpr (std::is_void_v<T>) {
+      promise().value();
+    } else {
+      return std::as_const(promise().value());
+    }
+  }
+  /// Moves the result out (for move-only T); same errors as result().
+  auto take_result() -> T {
+    check_result();
+    if constexpr (std::is_void_v<T>) {
+      promise().value();
+    } else if constexpr (std::is_reference_v<T>) {
+      return promise().value();
+    } else {
+      return std::move(promise().value());
+    }
+  }
+
+  struct awaiter : detail::completion_wait {
+    task_handle* self;
+    bool take;
+    awaiter(task_handle* h, bool take_result) noexcept
+        : completion_wait(*h->core_, &detail::cancel_task_source), self(h), take(take_result) {}
+    auto await_resume() -> T {
+      check_cancelled();
+      if (take) return self->take_result();
+      if constexpr (std::is_void_v<T>) self->result();
+      else return self->result();
+    }
+  };
+  /// Waits for the task and returns its result (a copy; `co_await std::move(h)` moves it out).
+  auto operator co_await() & noexcept -> awaiter { return awaiter(this, false); }
+  auto operator co_await() && noexcept -> awaiter { return awaiter(this, true); }
+
+ private:
+  [[nodiscard]] auto promise() const noexcept -> promise_type_of_task& {
+    return static_cast<promise_type_of_task&>(*core_);
+  }
+  void check_result() const {
+    if (!core_->done()) detail::throw_not_done();
+    (void)core_->take_exception_ptr();  // marks an exception as retrieved
+    if (core_->cancelled()) core_->throw_cancelled();
+  }
+};
+
+/// Wraps the coroutine in a task owned by the running loop and starts it: eagerly by default (it
+/// runs synchronously up to its first suspension before create_task returns), or scheduled.
+///
+/// Throws asyncio::error if no loop runs on this thread.
+template <class T>
+auto create_task(task<T> coro, task_options options = {},
+                 std::source_location where = std::source_location::current()) -> task_handle<T> {
+  auto h = coro.release();
+  task_handle<T> result(&h.promise());  // hold a reference before the task may finish
+  detail::promote_to_task(get_running_loop(), h.promise(), h, options, &where);
+  return result;
+}
+
+/// create_task with just a name.
+template <class T>
+auto create_task(task<T> coro, std::string_view name,
+                 std::source_location where = std::source_location::current()) -> task_handle<T> {
+  return create_task(std::move(coro), task_options{.name = name}, where);
+}
+
+/// The task running now (empty outside any task). Python's asyncio.current_task().
+auto current_task() -> any_task;
+/// Every unfinished task of the running loop. Python's asyncio.all_tasks().
+auto all_tasks() -> std::vector<any_task>;
+
+/// A coroutine type that starts on call (seed 000's js_like_await): calling the function creates a
+/// task on the running loop and runs it up to its first suspension; the returned object is that
+/// task's handle. Requires a running loop.
+template <class T = void>
+class [[nodiscard]] eager_task : public task_handle<T> {
+ public:
+  struct promise_type : detail::task_promise<T> {
+    auto get_return_object() noexcept -> eager_task { return eager_task(this); }
+    struct starter {
+      [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
+      void await_suspend(std::coroutine_handle<promise_type> h) {
+        detail::promote_to_task(get_running_loop(), h.promise(), h, task_options{}, nullptr);
+      }
+      void await_resume() const noexcept {}
+    };
+    auto initial_suspend() noexcept -> starter { return {}; }
+
+   private:
+    void destroy() noexcept override { std::coroutine_handle<promise_type>::from_promise(*this).destroy(); }
+  };
+  explicit eager_task(promise_type* p) noexcept : task_handle<T>(p) {}
+};
+
+}  // namespace asyncio

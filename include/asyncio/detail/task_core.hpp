@@ -1,0 +1,200 @@
+#pragma once
+// The state shared by Python's Future and Task, without the typed result: a completion that parked
+// tasks wait on, plus (for tasks) the cancellation protocol.
+//
+// Cancellation protocol (DESIGN §3.2-3.3, modelled on CPython's Task.cancel and Trio's abort_fn):
+//  * A task parked at a suspension point has task_core::waiting_ pointing at that suspension.
+//  * task_core::cancel() clears waiting_ and calls suspension::abort(), which must undo the wait
+//    (unlink the waiter, cancel the timer) and make sure the task is (or already was) scheduled; the
+//    awaiter's await_resume then throws cancelled_error.
+//  * If the task is not parked (running, or scheduled after a wake-up that cleared waiting_), cancel()
+//    sets must_cancel_ and the next suspension point throws instead of suspending.
+//  * A suspension whose wake-up carries something that must not be lost (a queue item, a lock) clears
+//    waiting_ when it is woken: a cancel arriving between wake-up and resumption then stays pending
+//    for the next suspension point, and the value is delivered. Suspensions with nothing to lose
+//    (sleep, yield, awaiting a task or future) keep waiting_ until they resume, so such a late cancel
+//    still interrupts them, as in CPython.
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include <asyncio/detail/unique_function.hpp>
+
+namespace asyncio {
+class event_loop;
+}
+
+namespace asyncio::detail {
+
+class task_core;
+class completion;
+
+/// A point where a task is parked. abort() is called (on the loop thread) by task_core::cancel().
+struct suspension {
+  using abort_fn = void (*)(suspension* self, task_core& task) noexcept;
+  abort_fn abort;
+};
+
+/// A task parked on a completion (a task or a future). Intrusive: lives in the awaiter.
+struct completion_waiter : suspension {
+  completion_waiter* next = nullptr;
+  task_core* task = nullptr;  // the parked task
+  completion* source = nullptr;
+};
+
+enum class outcome : std::uint8_t { pending, value, exception, cancelled };
+
+/// Rarely used state, allocated on first use so that a plain task stays small.
+struct completion_extras {
+  std::string name;
+  std::string cancel_message;
+  std::source_location created_at;
+  bool has_location = false;
+  std::vector<unique_function<void()>> done_callbacks;
+};
+
+/// Python's Future without its result: outcome, waiters, done callbacks, reference count.
+///
+/// Invariants: waiters_ is non-empty only while outcome_ == pending. refs_ counts task_handle /
+/// future objects plus one held by the loop while a task is unfinished.
+/// Thread safety: loop-affine.
+class completion {
+ public:
+  completion() = default;
+  completion(const completion&) = delete;
+  auto operator=(const completion&) -> completion& = delete;
+
+  [[nodiscard]] auto done() const noexcept -> bool { return outcome_ != outcome::pending; }
+  [[nodiscard]] auto cancelled() const noexcept -> bool { return outcome_ == outcome::cancelled; }
+  [[nodiscard]] auto state() const noexcept -> outcome { return outcome_; }
+
+  void add_ref() noexcept { ++refs_; }
+  void release() noexcept {
+    if (--refs_ == 0) last_release();
+  }
+
+  /// Parks `w` until this completes (FIFO wake order).
+  void add_waiter(completion_waiter& w) noexcept;
+  /// Unparks `w` (e.g. when the waiting frame is destroyed). Safe if `w` is not linked.
+  void remove_waiter(completion_waiter& w) noexcept;
+
+  /// Registers fn to run via call_soon once done (at once, via call_soon, if already done).
+  void add_done_callback(unique_function<void()> fn);
+
+  auto extras() -> completion_extras& {
+    if (!extras_) extras_ = new completion_extras;
+    return *extras_;
+  }
+  [[nodiscard]] auto extras_or_null() const noexcept -> completion_extras* { return extras_; }
+  [[nodiscard]] auto name() const -> std::string { return extras_ ? extras_->name : std::string(); }
+
+  /// The stored exception, marking it as retrieved (null unless outcome is exception).
+  [[nodiscard]] auto take_exception_ptr() noexcept -> std::exception_ptr {
+    retrieved_ = true;
+    return exception_;
+  }
+  [[nodiscard]] auto cancel_message() const -> std::string {
+    return extras_ ? extras_->cancel_message : std::string();
+  }
+
+ protected:
+  ~completion();
+  /// Sets the outcome and wakes every waiter. Returns the first waiter's task (which the caller may
+  /// resume by symmetric transfer) if `hand_first` is true; otherwise schedules all.
+  auto complete(outcome o, bool hand_first) noexcept -> task_core*;
+  /// Frees the storage (coroutine frame or future state).
+  virtual void destroy() noexcept = 0;
+
+  void last_release() noexcept;
+
+  std::uint32_t refs_ = 1;
+  outcome outcome_ = outcome::pending;
+  bool retrieved_ = false;     // result()/exception() was called or the task was awaited
+  bool is_task_ = false;
+  bool must_cancel_ = false;   // task: a cancel is pending delivery at the next suspension
+  bool started_ = false;       // task: its coroutine has begun running
+  std::uint16_t cancel_requests_ = 0;  // task: cancelling() count
+  std::uint32_t registry_index_ = 0;   // task: position in the loop's task registry
+  // A frame is either a task (a root, or a future) with waiters, or a lazily awaited frame with
+  // exactly one continuation, never both: sharing the word keeps a suspended task small (W3).
+  union {
+    completion_waiter* waiters_ = nullptr;  // LIFO linked; reversed when woken
+    void* continuation_address_;            // lazily awaited frame: the awaiting frame
+  };
+  completion_extras* extras_ = nullptr;
+  std::exception_ptr exception_;
+
+  friend class asyncio::event_loop;
+};
+
+/// The asyncio Task: a completion driven by a coroutine chain. Embedded in the promise of every
+/// task<T> frame and used only when that frame was promoted to a task by create_task.
+///
+/// Invariant while not done, exactly one of:
+///  (a) running: the loop is executing the task's frames (current_task() == this);
+///  (b) scheduled: on the ready queue exactly once; waiting_ may still name a suspension whose
+///      wake-up has happened (see the protocol above);
+///  (c) parked: waiting_ != nullptr and the task is on no queue; only the suspension's wake-up or
+///      its abort moves it to (b).
+class task_core : public completion {
+ public:
+  /// The task's name, "Task-N" (numbered on first use) unless one was set.
+  [[nodiscard]] auto task_name() -> std::string;
+  [[nodiscard]] auto loop() const noexcept -> event_loop& { return *loop_; }
+
+  /// Requests cancellation (Python's Task.cancel). False if already done.
+  auto cancel(std::string message = {}) -> bool;
+  /// Number of pending cancel requests (Python's Task.cancelling).
+  [[nodiscard]] auto cancelling() const noexcept -> int { return cancel_requests_; }
+  /// Decrements the cancel request count (Python's Task.uncancel). At zero, a cancel still waiting
+  /// for delivery is dropped (CPython gh-102780 behaviour).
+  auto uncancel() noexcept -> int;
+
+  /// Parks the task at `s` with `h` as the frame to resume. Returns false (do not suspend) if a
+  /// cancel is pending; the awaiter must then throw from await_resume via consume_cancel().
+  [[nodiscard]] auto park(suspension& s, std::coroutine_handle<> h) noexcept -> bool {
+    resume_ = h;
+    if (must_cancel_) [[unlikely]] return false;
+    waiting_ = &s;
+    return true;
+  }
+  /// Called from await_resume: true if this suspension was aborted by cancel().
+  [[nodiscard]] auto unpark(suspension& s) noexcept -> bool {
+    if (waiting_ == &s) {
+      waiting_ = nullptr;
+      return false;
+    }
+    return true;
+  }
+  /// Marks a woken suspension as no longer abortable (it carries a value that must not be lost).
+  void clear_waiting(suspension& s) noexcept {
+    if (waiting_ == &s) waiting_ = nullptr;
+  }
+  /// Parks the task at `s` again (an abort that keeps waiting, e.g. for a cancelled child).
+  void repark(suspension& s) noexcept { waiting_ = &s; }
+  [[nodiscard]] auto waiting() const noexcept -> suspension* { return waiting_; }
+  /// Throws cancelled_error with the task's cancel message, clearing a pending must_cancel.
+  [[noreturn]] void throw_cancelled();
+
+  [[nodiscard]] auto resume_point() const noexcept -> std::coroutine_handle<> { return resume_; }
+  void set_resume_point(std::coroutine_handle<> h) noexcept { resume_ = h; }
+  [[nodiscard]] auto started() const noexcept -> bool { return started_; }
+  [[nodiscard]] auto must_cancel() const noexcept -> bool { return must_cancel_; }
+
+  /// Where this task was created (valid if has_location()).
+  [[nodiscard]] auto created_at() const noexcept -> std::source_location {
+    return extras_ ? extras_->created_at : std::source_location();
+  }
+
+ protected:
+  event_loop* loop_ = nullptr;
+  std::coroutine_handle<> resume_;  // innermost suspended frame
+  suspension* waiting_ = nullptr;
+
+  friend class asyncio::event_loop;
+};
+
+}  // namespace asyncio::detail

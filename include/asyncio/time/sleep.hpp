@@ -1,0 +1,82 @@
+#pragma once
+// sleep(d): suspend the calling task for d on the loop's clock. sleep(0s) yields to the loop: the
+// task goes to the back of the ready queue (Python's bare `yield` in asyncio.sleep(0)).
+#include <coroutine>
+#include <cstdint>
+
+#include <asyncio/core/task.hpp>
+#include <asyncio/time/clock.hpp>
+
+namespace asyncio {
+namespace detail {
+
+/// Awaiter behind sleep()/sleep_until(). Lives in the sleeping frame; the timer slot is released
+/// when it fires, when it is aborted, or when the frame is destroyed mid-sleep.
+class sleep_awaiter : suspension, timer_target {
+ public:
+  explicit sleep_awaiter(time_point deadline, bool yield_only) noexcept
+      : deadline_(deadline), yield_only_(yield_only) {
+    suspension::abort = &on_abort;
+    timer_target::fire = &on_fire;
+  }
+  sleep_awaiter(const sleep_awaiter&) = delete;
+  ~sleep_awaiter() {
+    if (key_ != timer_heap::no_timer) task_->loop().cancel_timer(key_);
+  }
+
+  [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
+  template <class P>
+  auto await_suspend(std::coroutine_handle<P> h) -> bool {
+    task_core& t = task_of(h);
+    task_ = &t;
+    if (!t.park(*this, h)) return false;
+    if (yield_only_) t.loop().schedule(t);
+    else key_ = t.loop().add_timer(deadline_, this);
+    return true;
+  }
+  void await_resume() {
+    if (task_->unpark(*this)) task_->throw_cancelled();
+  }
+
+ private:
+  static void on_fire(timer_target* self) noexcept {
+    auto* s = static_cast<sleep_awaiter*>(self);
+    s->key_ = timer_heap::no_timer;
+    s->task_->loop().schedule(*s->task_);  // waiting_ stays set: a late cancel still interrupts
+  }
+  static void on_abort(suspension* self, task_core& t) noexcept {
+    auto* s = static_cast<sleep_awaiter*>(self);
+    if (s->key_ == timer_heap::no_timer) return;  // already scheduled (yield, or timer fired)
+    t.loop().cancel_timer(s->key_);
+    s->key_ = timer_heap::no_timer;
+    t.loop().schedule(t);
+  }
+
+  time_point deadline_;
+  task_core* task_ = nullptr;
+  std::uint64_t key_ = timer_heap::no_timer;
+  bool yield_only_;
+};
+
+}  // namespace detail
+
+/// Suspends the calling task until `deadline` on its loop's clock.
+///
+/// Cancellation: safe; raises cancelled_error and releases the timer.
+/// Resumes: on the task's loop, in deadline order (ties in the order the sleeps started).
+[[nodiscard]] inline auto sleep_until(time_point deadline) noexcept -> detail::sleep_awaiter {
+  return detail::sleep_awaiter(deadline, false);
+}
+
+/// Suspends the calling task for `delay` (Python's asyncio.sleep). sleep(0s) (or a negative delay)
+/// yields: the task goes to the back of the ready queue and resumes after the tasks already ready.
+///
+/// Cancellation: safe; raises cancelled_error and releases the timer.
+/// Resumes: on the task's loop.
+template <class Rep, class Period>
+[[nodiscard]] auto sleep(std::chrono::duration<Rep, Period> delay) -> detail::sleep_awaiter {
+  if (delay <= delay.zero()) return detail::sleep_awaiter(time_point{}, true);
+  return detail::sleep_awaiter(get_running_loop().time() + std::chrono::ceil<duration>(delay), false);
+}
+
+}  // namespace asyncio

@@ -1,0 +1,618 @@
+// The event loop: one iteration = take cross-thread callbacks, poll I/O (only when something is
+// watched or the loop must sleep), fire due timers, then run ready items in FIFO order.
+#include <asyncio/core/event_loop.hpp>
+#include <asyncio/core/task.hpp>
+#include <asyncio/errors.hpp>
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace asyncio {
+namespace {
+
+// Symmetric transfers allowed between two visits to the ready queue (see task.hpp).
+constexpr int inline_budget = 512;
+// A batch runs the items that were ready when it started, and keeps going with items that become
+// ready meanwhile until this many ran; timers and I/O are checked between batches (fairness, §3.6).
+constexpr std::size_t min_batch = 64;
+
+thread_local event_loop* tls_running_loop = nullptr;
+
+auto env_debug() -> bool {
+  const char* v = std::getenv("ASYNCIO_DEBUG");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
+}  // namespace
+
+namespace detail {
+auto running_loop() noexcept -> event_loop* { return tls_running_loop; }
+void set_running_loop(event_loop* loop) noexcept { tls_running_loop = loop; }
+}  // namespace detail
+
+auto get_running_loop() -> event_loop& {
+  event_loop* loop = detail::running_loop();
+  if (!loop) throw error("no running event loop");
+  return *loop;
+}
+
+// ---- add_reader / add_writer callbacks --------------------------------------------------------
+
+struct event_loop::callback_interest : detail::io_interest {
+  event_loop* loop = nullptr;
+  detail::unique_function<void()> fn;
+  bool running = false;
+  bool removed = false;
+
+  static void on_ready(detail::io_interest* self) noexcept {
+    auto* ci = static_cast<callback_interest*>(self);
+    ci->running = true;
+    try {
+      ci->fn();
+    } catch (...) {
+      exception_context ctx("Exception in add_reader/add_writer callback", std::current_exception());
+      ci->loop->call_exception_handler(ctx);
+    }
+    ci->running = false;
+    if (ci->removed) delete ci;
+  }
+};
+
+// ---- construction ------------------------------------------------------------------------------
+
+event_loop::event_loop(loop_options options)
+    : clock_(options.clock), owner_(std::this_thread::get_id()) {
+  debug_ = options.debug.value_or(env_debug());
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw_os_error(errno, "epoll_create1");
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    int err = errno;
+    ::close(epoll_fd_);
+    throw_os_error(err, "eventfd");
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd_;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) < 0) {
+    int err = errno;
+    ::close(epoll_fd_);
+    ::close(wake_fd_);
+    throw_os_error(err, "epoll_ctl");
+  }
+}
+
+event_loop::~event_loop() {
+  if (!closed_) {
+    try {
+      close();
+    } catch (...) {
+    }
+  }
+  ::close(epoll_fd_);
+  ::close(wake_fd_);
+}
+
+// ---- scheduling ----------------------------------------------------------------------------------
+
+void handle::cancel() noexcept {
+  if (!node_ || node_->cancelled) return;
+  node_->cancelled = true;
+  node_->fn.reset();  // drop captured state now, as CPython does
+  if (node_->timer_key != detail::timer_heap::no_timer) {
+    node_->loop->cancel_timer(node_->timer_key);
+    node_->timer_key = detail::timer_heap::no_timer;
+    node_->release();  // the timer's reference
+  }
+}
+
+auto event_loop::enqueue(detail::callback_node* node) -> detail::callback_node* {
+  check_thread("call_soon");
+  if (closed_) {
+    delete node;
+    throw error("event loop is closed");
+  }
+  node->loop = this;
+  ready_.push_back(reinterpret_cast<std::uintptr_t>(node) | 1);
+  return node;
+}
+
+auto event_loop::add_timer_node(time_point when, detail::callback_node* node) -> detail::callback_node* {
+  check_thread("call_at");
+  if (closed_) {
+    delete node;
+    throw error("event loop is closed");
+  }
+  node->loop = this;
+  node->when = when.time_since_epoch().count();
+  node->fire = &fire_callback_timer;
+  node->timer_key = timers_.add(node->when, node);
+  return node;
+}
+
+void event_loop::fire_callback_timer(detail::timer_target* self) noexcept {
+  auto* node = static_cast<detail::callback_node*>(self);
+  node->timer_key = detail::timer_heap::no_timer;
+  node->loop->ready_.push_back(reinterpret_cast<std::uintptr_t>(node) | 1);  // the ref moves along
+}
+
+void event_loop::enqueue_threadsafe(detail::callback_node* node) {
+  node->loop = this;
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    threadsafe_queue_.push_back(node);
+  }
+  // Coalesce wake-ups: only the first producer since the last drain writes the eventfd.
+  if (!threadsafe_pending_.exchange(true, std::memory_order_acq_rel)) {
+    std::uint64_t one = 1;
+    ssize_t n = ::write(wake_fd_, &one, sizeof one);
+    (void)n;  // EAGAIN means the counter is already non-zero: the loop will wake anyway
+  }
+}
+
+void event_loop::drain_threadsafe() {
+  if (!threadsafe_pending_.load(std::memory_order_acquire)) return;
+  std::vector<detail::callback_node*> batch;
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    batch.swap(threadsafe_queue_);
+    threadsafe_pending_.store(false, std::memory_order_release);
+  }
+  for (auto* node : batch) ready_.push_back(reinterpret_cast<std::uintptr_t>(node) | 1);
+}
+
+void event_loop::check_thread_slow(const char* what) const noexcept {
+  if (std::this_thread::get_id() == owner_) return;
+  exception_context ctx;
+  ctx.message = std::string("Non-thread-safe operation ") + what +
+                " invoked on an event loop other than the current one (use call_soon_threadsafe)";
+  const_cast<event_loop*>(this)->call_exception_handler(ctx);
+}
+
+// ---- tasks ---------------------------------------------------------------------------------------
+
+void event_loop::register_task(detail::task_core& t) noexcept {
+  t.registry_index_ = static_cast<std::uint32_t>(tasks_.size());
+  tasks_.push_back(&t);
+}
+
+void event_loop::unregister_task(detail::task_core& t) noexcept {
+  detail::task_core* last = tasks_.back();
+  tasks_[t.registry_index_] = last;
+  last->registry_index_ = t.registry_index_;
+  tasks_.pop_back();
+  // Drop the loop's reference. If it is the last one, the frame must not be destroyed from inside
+  // its own final_suspend (LESSONS §9): defer to the end of the current step.
+  if (t.refs_ == 1) deferred_release_.push_back(&t);
+  else --t.refs_;
+}
+
+void event_loop::release_deferred() noexcept {
+  while (!deferred_release_.empty()) {
+    detail::task_core* t = deferred_release_.back();
+    deferred_release_.pop_back();
+    t->release();
+  }
+}
+
+void event_loop::start_task(detail::task_core& t, bool eager) {
+  if (!eager) {
+    schedule(t);
+    return;
+  }
+  detail::task_core* previous = current_;
+  current_ = &t;
+  t.started_ = true;
+  t.resume_point().resume();
+  current_ = previous;
+  if (!previous) release_deferred();
+}
+
+void event_loop::finish_unstarted(detail::task_core& t) noexcept {
+  // A lazy task cancelled before its first step never runs (CPython: the coroutine is closed).
+  t.started_ = true;
+  t.must_cancel_ = false;
+  detail::task_core* first = t.complete(detail::outcome::cancelled, false);
+  (void)first;
+  unregister_task(t);
+}
+
+// ---- running -------------------------------------------------------------------------------------
+
+void event_loop::run_forever() {
+  if (closed_) throw error("event loop is closed");
+  if (running_) throw error("this event loop is already running");
+  if (detail::running_loop()) throw error("cannot run the event loop while another loop is running");
+  owner_ = std::this_thread::get_id();
+  detail::set_running_loop(this);
+  running_ = true;
+  struct restore {
+    event_loop* self;
+    ~restore() {
+      self->running_ = false;
+      self->stopping_ = false;
+      detail::set_running_loop(nullptr);
+    }
+  } guard{this};
+  for (;;) {
+    run_once();
+    if (stopping_) break;
+  }
+}
+
+void event_loop::run_once() {
+  ++iterations_;
+  drain_threadsafe();
+
+  int timeout_ms = -1;
+  std::int64_t deadline = 0;
+  bool has_timer = timers_.next_deadline(deadline);
+  if (!ready_.empty() || stopping_) {
+    timeout_ms = 0;
+  } else if (has_timer) {
+    if (clock_ && clock_->autojump()) {
+      // Every task waits: look for I/O without blocking, then jump the virtual clock.
+      if (watched_fds_ > 0) poll_io(0);
+      drain_threadsafe();
+      if (ready_.empty()) {
+        std::int64_t now = time().time_since_epoch().count();
+        if (deadline > now) clock_->jump_to(time_point(duration(deadline)));
+      }
+      timeout_ms = 0;
+    } else {
+      std::int64_t wait_ns = deadline - time().time_since_epoch().count();
+      // Round up to whole ms: truncation turns 100 us into a busy spin (TOOLCHAIN §8.9).
+      timeout_ms = wait_ns <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>((wait_ns + 999'999) / 1'000'000, 86'400'000));
+    }
+  }
+  if (timeout_ms != 0 || watched_fds_ > 0) poll_io(timeout_ms);
+  drain_threadsafe();
+  if (has_timer || timers_.live() > 0) fire_due_timers();
+
+  std::size_t initial = ready_.size();
+  std::size_t ran = 0;
+  while (!ready_.empty() && (ran < initial || ran < min_batch)) {
+    std::uintptr_t item = ready_.pop_front();
+    if (debug_) [[unlikely]] run_ready_item_debug(item);
+    else run_ready_item(item);
+    ++ran;
+  }
+}
+
+void event_loop::run_ready_item(std::uintptr_t item) {
+  inline_budget_ = inline_budget;
+  if (item & 1) {
+    auto* node = reinterpret_cast<detail::callback_node*>(item & ~std::uintptr_t{1});
+    current_ = nullptr;
+    if (!node->cancelled) {
+      try {
+        node->fn();
+      } catch (...) {
+        exception_context ctx("Exception in callback", std::current_exception());
+        call_exception_handler(ctx);
+      }
+    }
+    node->release();
+  } else {
+    auto* t = reinterpret_cast<detail::task_core*>(item);
+    if (!t->started_) [[unlikely]] {
+      if (t->must_cancel_) {
+        finish_unstarted(*t);
+        release_deferred();
+        return;
+      }
+      t->started_ = true;
+    }
+    current_ = t;
+    t->resume_point().resume();
+    current_ = nullptr;
+  }
+  if (!deferred_release_.empty()) release_deferred();
+}
+
+void event_loop::run_ready_item_debug(std::uintptr_t item) {
+  auto started = clock::now();
+  std::string name;
+  std::source_location where;
+  bool has_where = false;
+  if (!(item & 1)) {
+    auto* t = reinterpret_cast<detail::task_core*>(item);
+    t->add_ref();  // keep it alive for the report
+    run_ready_item(item);
+    auto took = clock::now() - started;
+    if (took > slow_callback_duration_) {
+      name = t->task_name();
+      if (auto* e = t->extras_or_null(); e && e->has_location) {
+        where = e->created_at;
+        has_where = true;
+      }
+    }
+    t->release();
+    if (took > slow_callback_duration_) {
+      exception_context ctx;
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "Executing task %s took %.3f seconds", name.c_str(),
+                    std::chrono::duration<double>(took).count());
+      ctx.message = buf;
+      ctx.task_name = name;
+      ctx.source = where;
+      ctx.has_source = has_where;
+      call_exception_handler(ctx);
+    }
+    return;
+  }
+  run_ready_item(item);
+  auto took = clock::now() - started;
+  if (took > slow_callback_duration_) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "Executing callback took %.3f seconds",
+                  std::chrono::duration<double>(took).count());
+    call_exception_handler(exception_context(buf));
+  }
+}
+
+void event_loop::fire_due_timers() {
+  std::int64_t now = time().time_since_epoch().count();
+  while (detail::timer_target* target = timers_.pop_due(now)) target->fire(target);
+}
+
+void event_loop::poll_io(int timeout_ms) {
+  epoll_event events[128];
+  int n = ::epoll_wait(epoll_fd_, events, 128, timeout_ms);
+  if (n < 0) {
+    if (errno == EINTR) return;
+    throw_os_error(errno, "epoll_wait");
+  }
+  for (int i = 0; i < n; ++i) {
+    int fd = events[i].data.fd;
+    std::uint32_t ev = events[i].events;
+    if (fd == wake_fd_) {
+      std::uint64_t value;
+      ssize_t r = ::read(wake_fd_, &value, sizeof value);
+      (void)r;
+      continue;
+    }
+    if (static_cast<std::size_t>(fd) >= fds_.size()) continue;
+    // Re-read the watch after each call: a callback may change or remove interests.
+    if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+      if (detail::io_interest* r = fds_[fd].reader) r->ready(r);
+    }
+    if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+      if (static_cast<std::size_t>(fd) < fds_.size()) {
+        if (detail::io_interest* w = fds_[fd].writer) w->ready(w);
+      }
+    }
+  }
+}
+
+void event_loop::update_fd(int fd) {
+  fd_watch& w = fds_[fd];
+  std::uint32_t wanted = (w.reader ? EPOLLIN : 0u) | (w.writer ? EPOLLOUT : 0u);
+  if (wanted == w.registered) return;
+  epoll_event ev{};
+  ev.events = wanted;
+  ev.data.fd = fd;
+  int op = w.registered == 0 ? EPOLL_CTL_ADD : wanted == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+  if (::epoll_ctl(epoll_fd_, op, fd, &ev) < 0) {
+    int err = errno;
+    if (op == EPOLL_CTL_DEL && (err == EBADF || err == ENOENT)) {
+      // The fd was closed before it was unwatched; the kernel already forgot it.
+    } else {
+      throw_os_error(err, "epoll_ctl");
+    }
+  }
+  if (w.registered == 0 && wanted != 0) ++watched_fds_;
+  if (w.registered != 0 && wanted == 0) --watched_fds_;
+  w.registered = wanted;
+}
+
+void event_loop::set_reader_interest(int fd, detail::io_interest* interest) {
+  if (fd < 0) throw_os_error(EBADF, "set_reader_interest");
+  if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1);
+  detail::io_interest* old = fds_[fd].reader;
+  fds_[fd].reader = interest;
+  try {
+    update_fd(fd);
+  } catch (...) {
+    fds_[fd].reader = old;
+    throw;
+  }
+}
+
+void event_loop::set_writer_interest(int fd, detail::io_interest* interest) {
+  if (fd < 0) throw_os_error(EBADF, "set_writer_interest");
+  if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1);
+  detail::io_interest* old = fds_[fd].writer;
+  fds_[fd].writer = interest;
+  try {
+    update_fd(fd);
+  } catch (...) {
+    fds_[fd].writer = old;
+    throw;
+  }
+}
+
+void event_loop::add_reader(int fd, detail::unique_function<void()> fn) {
+  check_thread("add_reader");
+  std::size_t slot = static_cast<std::size_t>(fd) * 2;
+  if (slot >= callback_interests_.size()) callback_interests_.resize(slot + 2, nullptr);
+  remove_reader(fd);
+  auto* ci = new callback_interest;
+  ci->ready = &callback_interest::on_ready;
+  ci->loop = this;
+  ci->fn = std::move(fn);
+  try {
+    set_reader_interest(fd, ci);
+  } catch (...) {
+    delete ci;
+    throw;
+  }
+  callback_interests_[slot] = ci;
+}
+
+auto event_loop::remove_reader(int fd) -> bool {
+  std::size_t slot = static_cast<std::size_t>(fd) * 2;
+  if (fd < 0 || slot >= callback_interests_.size() || !callback_interests_[slot]) return false;
+  callback_interest* ci = std::exchange(callback_interests_[slot], nullptr);
+  set_reader_interest(fd, nullptr);
+  if (ci->running) ci->removed = true;
+  else delete ci;
+  return true;
+}
+
+void event_loop::add_writer(int fd, detail::unique_function<void()> fn) {
+  check_thread("add_writer");
+  std::size_t slot = static_cast<std::size_t>(fd) * 2 + 1;
+  if (slot >= callback_interests_.size()) callback_interests_.resize(slot + 1, nullptr);
+  remove_writer(fd);
+  auto* ci = new callback_interest;
+  ci->ready = &callback_interest::on_ready;
+  ci->loop = this;
+  ci->fn = std::move(fn);
+  try {
+    set_writer_interest(fd, ci);
+  } catch (...) {
+    delete ci;
+    throw;
+  }
+  callback_interests_[slot] = ci;
+}
+
+auto event_loop::remove_writer(int fd) -> bool {
+  std::size_t slot = static_cast<std::size_t>(fd) * 2 + 1;
+  if (fd < 0 || slot >= callback_interests_.size() || !callback_interests_[slot]) return false;
+  callback_interest* ci = std::exchange(callback_interests_[slot], nullptr);
+  set_writer_interest(fd, nullptr);
+  if (ci->running) ci->removed = true;
+  else delete ci;
+  return true;
+}
+
+// ---- shutting down ---------------------------------------------------------------------------------
+
+auto event_loop::cancel_all_tasks(std::size_t max_iterations) -> std::size_t {
+  if (tasks_.empty()) return 0;
+  std::vector<detail::task_core*> to_cancel = tasks_;
+  for (auto* t : to_cancel) t->add_ref();
+  for (auto* t : to_cancel) t->cancel();
+  event_loop* previous = detail::running_loop();
+  bool set_tls = previous == nullptr;
+  if (set_tls) detail::set_running_loop(this);
+  bool was_running = running_;
+  running_ = true;
+  for (std::size_t i = 0; i < max_iterations && !tasks_.empty(); ++i) run_once();
+  running_ = was_running;
+  stopping_ = false;
+  for (auto* t : to_cancel) {
+    if (t->state() == detail::outcome::exception && !t->retrieved_) {
+      exception_context ctx;
+      ctx.message = "unhandled exception during asyncio.run() shutdown";
+      ctx.exception = t->take_exception_ptr();
+      ctx.task_name = t->task_name();
+      call_exception_handler(ctx);
+    }
+  }
+  for (auto* t : to_cancel) t->release();
+  release_deferred();
+  if (set_tls) detail::set_running_loop(nullptr);
+  return tasks_.size();
+}
+
+void event_loop::close() {
+  if (running_) throw error("cannot close a running event loop");
+  if (closed_) return;
+  // Unfinished tasks are cancelled and run to completion so that their destructors run while the
+  // loop still exists (frames must not be leaked or outlive the loop; LESSONS §3).
+  std::size_t stuck = cancel_all_tasks();
+  if (stuck) {
+    exception_context ctx;
+    ctx.message = std::to_string(stuck) + " task(s) did not finish after cancellation; leaked at close";
+    call_exception_handler(ctx);
+  }
+  {
+    bool set_tls = detail::running_loop() == nullptr;
+    if (set_tls) detail::set_running_loop(this);
+    auto hooks = std::move(at_close_);
+    for (auto& fn : hooks) {
+      try {
+        fn();
+      } catch (...) {
+        call_exception_handler(exception_context("Exception in a loop close hook", std::current_exception()));
+      }
+    }
+    if (set_tls) detail::set_running_loop(nullptr);
+  }
+  closed_ = true;
+  while (!ready_.empty()) {
+    std::uintptr_t item = ready_.pop_front();
+    if (item & 1) reinterpret_cast<detail::callback_node*>(item & ~std::uintptr_t{1})->release();
+  }
+  drain_threadsafe();
+  while (!ready_.empty()) {
+    std::uintptr_t item = ready_.pop_front();
+    if (item & 1) reinterpret_cast<detail::callback_node*>(item & ~std::uintptr_t{1})->release();
+  }
+  while (auto* target = timers_.pop_due(INT64_MAX)) {
+    if (target->fire == &fire_callback_timer) static_cast<detail::callback_node*>(target)->release();
+  }
+  for (std::size_t i = 0; i < callback_interests_.size(); ++i) {
+    if (callback_interests_[i]) {
+      int fd = static_cast<int>(i / 2);
+      if (i % 2 == 0) remove_reader(fd);
+      else remove_writer(fd);
+    }
+  }
+}
+
+namespace detail {
+void finish_run(event_loop& loop) noexcept {
+  try {
+    loop.close();
+  } catch (...) {
+    loop.call_exception_handler(exception_context("Exception while closing the loop", std::current_exception()));
+  }
+}
+}  // namespace detail
+
+// ---- errors and statistics -------------------------------------------------------------------------
+
+void event_loop::call_exception_handler(const exception_context& context) noexcept {
+  if (handler_) {
+    try {
+      handler_(*this, context);
+      return;
+    } catch (...) {
+      exception_context inner("Unhandled error in exception handler", std::current_exception());
+      default_exception_handler(inner);
+    }
+  }
+  default_exception_handler(context);
+}
+
+void event_loop::default_exception_handler(const exception_context& context) noexcept {
+  std::string text = "asyncio: " + context.message;
+  if (!context.task_name.empty()) text += "\n  task: " + context.task_name;
+  if (context.has_source) {
+    text += "\n  created at: ";
+    text += context.source.file_name();
+    text += ":" + std::to_string(context.source.line());
+    text += " in ";
+    text += context.source.function_name();
+  }
+  if (context.exception) text += "\n  exception: " + describe(context.exception);
+  text += "\n";
+  std::fputs(text.c_str(), stderr);
+}
+
+auto event_loop::statistics() const noexcept -> loop_statistics {
+  return loop_statistics{ready_.size(), timers_.live(), tasks_.size(), watched_fds_, iterations_};
+}
+
+}  // namespace asyncio

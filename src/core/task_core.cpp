@@ -1,0 +1,200 @@
+// completion / task_core: waking waiters, the cancellation protocol, and reports of lost outcomes.
+#include <asyncio/core/event_loop.hpp>
+#include <asyncio/core/task_handle.hpp>
+#include <asyncio/errors.hpp>
+
+#include <atomic>
+#include <cstdio>
+
+namespace asyncio::detail {
+namespace {
+std::atomic<std::uint64_t> task_counter{0};
+}
+
+completion::~completion() { delete extras_; }
+
+void completion::add_waiter(completion_waiter& w) noexcept {
+  w.next = waiters_;
+  waiters_ = &w;
+}
+
+void completion::remove_waiter(completion_waiter& w) noexcept {
+  for (completion_waiter** p = &waiters_; *p; p = &(*p)->next) {
+    if (*p == &w) {
+      *p = w.next;
+      w.next = nullptr;
+      return;
+    }
+  }
+}
+
+void completion::add_done_callback(unique_function<void()> fn) {
+  if (done()) {
+    get_running_loop().call_soon(std::move(fn));
+    return;
+  }
+  extras().done_callbacks.push_back(std::move(fn));
+}
+
+auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
+  outcome_ = o;
+  // Waiters were pushed LIFO; reverse so they wake in arrival order.
+  completion_waiter* reversed = nullptr;
+  for (completion_waiter* w = waiters_; w;) {
+    completion_waiter* next = w->next;
+    w->next = reversed;
+    reversed = w;
+    w = next;
+  }
+  waiters_ = nullptr;
+  task_core* first = nullptr;
+  for (completion_waiter* w = reversed; w;) {
+    completion_waiter* next = w->next;
+    w->next = nullptr;
+    if (hand_first && !first) first = w->task;
+    else w->task->loop().schedule(*w->task);
+    w = next;
+  }
+  if (extras_ && !extras_->done_callbacks.empty()) {
+    if (event_loop* loop = running_loop()) {
+      for (auto& cb : extras_->done_callbacks) loop->call_soon(std::move(cb));
+    }
+    extras_->done_callbacks.clear();
+  }
+  return first;
+}
+
+void completion::last_release() noexcept {
+  if (outcome_ == outcome::exception && !retrieved_ && exception_) {
+    if (event_loop* loop = running_loop()) {
+      exception_context ctx;
+      ctx.message = is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved";
+      ctx.exception = exception_;
+      if (is_task_) {
+        ctx.task_name = static_cast<task_core*>(this)->task_name();
+        if (extras_ && extras_->has_location) {
+          ctx.source = extras_->created_at;
+          ctx.has_source = true;
+        }
+      }
+      loop->call_exception_handler(ctx);
+    }
+  }
+  destroy();
+}
+
+auto task_core::task_name() -> std::string {
+  auto& e = extras();
+  if (e.name.empty()) e.name = "Task-" + std::to_string(++task_counter);
+  return e.name;
+}
+
+auto task_core::cancel(std::string message) -> bool {
+  if (done()) return false;
+  ++cancel_requests_;
+  if (!message.empty() || extras_) extras().cancel_message = std::move(message);
+  if (suspension* s = waiting_) {
+    waiting_ = nullptr;
+    s->abort(s, *this);
+  } else {
+    must_cancel_ = true;
+  }
+  return true;
+}
+
+auto task_core::uncancel() noexcept -> int {
+  if (cancel_requests_ > 0) {
+    --cancel_requests_;
+    if (cancel_requests_ == 0) must_cancel_ = false;
+  }
+  return cancel_requests_;
+}
+
+void task_core::throw_cancelled() {
+  must_cancel_ = false;
+  throw cancelled_error(cancel_message());
+}
+
+void completion_wait::on_abort(suspension* self, task_core& me) noexcept {
+  auto* w = static_cast<completion_wait*>(self);
+  if (w->source->done()) return;  // woken already: await_resume sees the abort and throws
+  me.repark(*w);                  // keep waiting for the source's outcome (CPython semantics)
+  try {
+    w->cancel_source(*w->source, me.cancel_message());
+  } catch (...) {
+    // cancel() of a task or future only allocates a message; nothing sensible to do on failure.
+  }
+}
+
+void cancel_task_source(completion& source, const std::string& message) {
+  static_cast<task_core&>(source).cancel(message);
+}
+
+void throw_not_done() { throw invalid_state_error("result is not set"); }
+
+void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> root,
+                     const task_options& options, const std::source_location* where) {
+  p.become_task(loop, root);
+  if (!options.name.empty()) p.extras().name = std::string(options.name);
+  if (where && loop.get_debug()) {
+    p.extras().created_at = *where;
+    p.extras().has_location = true;
+  }
+  loop.register_task(p);
+  loop.start_task(p, options.eager);
+}
+
+auto promise_base::finish_root() noexcept -> std::coroutine_handle<> {
+  outcome o = outcome::value;
+  if (exception_) {
+    o = outcome::exception;
+    try {
+      std::rethrow_exception(exception_);
+    } catch (const cancelled_error& c) {
+      o = outcome::cancelled;
+      if (!c.message().empty()) extras().cancel_message = c.message();
+      exception_ = nullptr;
+    } catch (...) {
+    }
+  }
+  event_loop& loop = *loop_;
+  task_core* first = complete(o, true);
+  loop.unregister_task(*this);  // drops the loop's reference; the frame may be destroyed later
+  if (first) return loop.enter_task(*first);
+  return std::noop_coroutine();
+}
+
+void report_never_awaited(void* frame_address) noexcept {
+  event_loop* loop = running_loop();
+  if (!loop || !loop->get_debug()) return;
+  exception_context ctx;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%p", frame_address);
+  ctx.message = std::string("coroutine was never awaited (frame ") + buf + ")";
+  loop->call_exception_handler(ctx);
+}
+
+}  // namespace asyncio::detail
+
+namespace asyncio {
+
+auto any_task::exception() const -> std::exception_ptr {
+  if (!core_->done()) detail::throw_not_done();
+  if (core_->cancelled()) core_->throw_cancelled();
+  return core_->take_exception_ptr();
+}
+
+auto any_task::get_name() const -> std::string { return core_->task_name(); }
+
+auto current_task() -> any_task {
+  event_loop* loop = detail::running_loop();
+  return any_task(loop ? loop->current_task() : nullptr);
+}
+
+auto all_tasks() -> std::vector<any_task> {
+  std::vector<any_task> out;
+  for (detail::task_core* t : get_running_loop().tasks()) out.emplace_back(t);
+  return out;
+}
+
+}  // namespace asyncio
