@@ -7,6 +7,7 @@
 //   asyncio::run(main())        run main on a new loop; cancel leftovers; close
 //   asyncio::sleep(d)           suspend for d; sleep(0s) yields
 #include <asyncio/core/event_loop.hpp>
+#include <asyncio/core/future.hpp>
 #include <asyncio/core/run.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>

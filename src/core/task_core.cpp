@@ -1,5 +1,6 @@
 // completion / task_core: waking waiters, the cancellation protocol, and reports of lost outcomes.
 #include <asyncio/core/event_loop.hpp>
+#include <asyncio/core/future.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/errors.hpp>
 
@@ -198,3 +199,10 @@ auto all_tasks() -> std::vector<any_task> {
 }
 
 }  // namespace asyncio
+
+namespace asyncio::detail {
+void cancel_future_source(completion& source, const std::string& message) {
+  (void)source.cancel_completion(message);
+}
+void throw_already_done() { throw invalid_state_error("invalid state: the future is already done"); }
+}  // namespace asyncio::detail

@@ -96,6 +96,14 @@ class completion {
     retrieved_ = true;
     return exception_;
   }
+  /// Cancels a pending future-like completion: records the message and wakes every waiter.
+  /// False if already done.
+  auto cancel_completion(const std::string& message) -> bool {
+    if (done()) return false;
+    if (!message.empty()) extras().cancel_message = message;
+    (void)complete(outcome::cancelled, false);
+    return true;
+  }
   [[nodiscard]] auto cancel_message() const -> std::string {
     return extras_ ? extras_->cancel_message : std::string();
   }

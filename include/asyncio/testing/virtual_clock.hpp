@@ -22,7 +22,7 @@ inline constexpr jump_mode manual = jump_mode::manual;
 /// Thread safety: use from the loop's thread only.
 class virtual_clock final : public clock_source {
  public:
-  explicit virtual_clock(jump_mode mode = autojump, time_point start = time_point(std::chrono::hours(1)))
+  explicit virtual_clock(jump_mode mode = jump_mode::autojump, time_point start = time_point(std::chrono::hours(1)))
       : mode_(mode), start_(start), now_(start) {}
 
   [[nodiscard]] auto now() noexcept -> time_point override { return now_; }

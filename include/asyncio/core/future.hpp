@@ -1,0 +1,136 @@
+#pragma once
+// future<T>: a result that will be set later (Python's asyncio.Future). Low-level: most code awaits
+// tasks; futures bridge callback-style code (call_later, add_reader, other threads via
+// call_soon_threadsafe) into coroutines.
+#include <exception>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <asyncio/core/task_handle.hpp>
+
+namespace asyncio {
+namespace detail {
+
+template <class T>
+class future_state final : public completion {
+ public:
+  using stored = std::conditional_t<std::is_void_v<T>, bool, T>;
+  std::optional<stored> value;
+
+  void finish(outcome o) noexcept { (void)complete(o, false); }
+  void set_exception_ptr(std::exception_ptr e) noexcept { exception_ = std::move(e); }
+  void set_cancel_message(std::string m) {
+    if (!m.empty()) extras().cancel_message = std::move(m);
+  }
+  void mark_retrieved() noexcept { retrieved_ = true; }
+
+ private:
+  void destroy() noexcept override { delete this; }
+};
+
+void cancel_future_source(completion& source, const std::string& message);
+[[noreturn]] void throw_already_done();
+}  // namespace detail
+
+/// A placeholder for a result set later by set_result()/set_exception() (Python's asyncio.Future).
+/// Copies share one state, so one copy can be awaited while another is completed.
+///
+/// Cancellation: cancelling a task that awaits a future cancels the future (as CPython); every task
+/// awaiting it then gets cancelled_error.
+/// Resumes: awaiters are scheduled in the order they started waiting, on the next loop iteration.
+/// Thread safety: loop-affine; from another thread, complete it via loop.call_soon_threadsafe.
+template <class T = void>
+class future {
+  using state = detail::future_state<T>;
+
+ public:
+  /// A new pending future.
+  future() : state_(new state) {}
+  future(const future& o) noexcept : state_(o.state_) { state_->add_ref(); }
+  future(future&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
+  auto operator=(future o) noexcept -> future& {
+    std::swap(state_, o.state_);
+    return *this;
+  }
+  ~future() {
+    if (state_) state_->release();
+  }
+
+  /// Marks the future done with `value`. Throws invalid_state_error if already done.
+  template <class U = T>
+    requires(!std::is_void_v<T>)
+  void set_result(U&& value) {
+    if (state_->done()) detail::throw_already_done();
+    state_->value.emplace(std::forward<U>(value));
+    state_->finish(detail::outcome::value);
+  }
+  /// Marks a future<void> done. Throws invalid_state_error if already done.
+  void set_result()
+    requires std::is_void_v<T>
+  {
+    if (state_->done()) detail::throw_already_done();
+    state_->value.emplace(true);
+    state_->finish(detail::outcome::value);
+  }
+  /// Marks the future done with an exception. Throws invalid_state_error if already done.
+  void set_exception(std::exception_ptr e) {
+    if (state_->done()) detail::throw_already_done();
+    state_->set_exception_ptr(std::move(e));
+    state_->finish(detail::outcome::exception);
+  }
+  /// Cancels the future; false if it was already done.
+  auto cancel(std::string message = {}) -> bool {
+    if (state_->done()) return false;
+    state_->set_cancel_message(std::move(message));
+    state_->finish(detail::outcome::cancelled);
+    return true;
+  }
+  [[nodiscard]] auto done() const noexcept -> bool { return state_->done(); }
+  [[nodiscard]] auto cancelled() const noexcept -> bool { return state_->cancelled(); }
+
+  /// The result; rethrows the exception; throws cancelled_error if cancelled and
+  /// invalid_state_error if not done.
+  auto result() const -> decltype(auto) {
+    check();
+    if constexpr (!std::is_void_v<T>) return std::as_const(*state_->value);
+  }
+  /// The exception (null if it has a result); throws cancelled_error if cancelled and
+  /// invalid_state_error if not done.
+  [[nodiscard]] auto exception() const -> std::exception_ptr {
+    if (!done()) detail::throw_not_done();
+    if (cancelled()) throw cancelled_error(state_->cancel_message());
+    return state_->take_exception_ptr();
+  }
+  /// Runs fn() via call_soon once the future is done (at once, via call_soon, if already done).
+  void add_done_callback(detail::unique_function<void()> fn) { state_->add_done_callback(std::move(fn)); }
+
+  struct awaiter : detail::completion_wait {
+    future* self;
+    bool take;
+    awaiter(future* f, bool t) noexcept : completion_wait(*f->state_, &detail::cancel_future_source), self(f), take(t) {}
+    auto await_resume() -> T {
+      check_cancelled();
+      self->check();
+      if constexpr (!std::is_void_v<T>) {
+        if (take) return std::move(*self->state_->value);
+        return *self->state_->value;
+      }
+    }
+  };
+  /// Waits until the future is done and returns its result (moved out for `co_await std::move(f)`).
+  auto operator co_await() & noexcept -> awaiter { return awaiter(this, false); }
+  auto operator co_await() && noexcept -> awaiter { return awaiter(this, true); }
+
+ private:
+  void check() const {
+    if (!state_->done()) detail::throw_not_done();
+    state_->mark_retrieved();
+    if (state_->cancelled()) throw cancelled_error(state_->cancel_message());
+    if (auto e = state_->take_exception_ptr()) std::rethrow_exception(e);
+  }
+  state* state_;
+};
+
+}  // namespace asyncio
