@@ -22,6 +22,8 @@ constexpr int inline_budget = 512;
 // A batch runs the items that were ready when it started, and keeps going with items that become
 // ready meanwhile until this many ran; timers and I/O are checked between batches (fairness, §3.6).
 constexpr std::size_t min_batch = 64;
+// Nesting limit for eager task starts (see start_task).
+constexpr int max_eager_depth = 64;
 
 thread_local event_loop* tls_running_loop = nullptr;
 
@@ -207,10 +209,18 @@ void event_loop::start_task(detail::task_core& t, bool eager) {
     schedule(t);
     return;
   }
+  // Eager starts nest on the C++ stack (a task eagerly creating a task...); past a bounded depth
+  // the new task is scheduled instead, so recursion through create_task cannot overflow.
+  if (eager_depth_ >= max_eager_depth) {
+    schedule(t);
+    return;
+  }
   detail::task_core* previous = current_;
   current_ = &t;
   t.started_ = true;
+  ++eager_depth_;
   t.resume_point().resume();
+  --eager_depth_;
   current_ = previous;
   if (!previous) release_deferred();
 }
@@ -507,7 +517,14 @@ auto event_loop::cancel_all_tasks(std::size_t max_iterations) -> std::size_t {
   if (set_tls) detail::set_running_loop(this);
   bool was_running = running_;
   running_ = true;
-  for (std::size_t i = 0; i < max_iterations && !tasks_.empty(); ++i) run_once();
+  for (std::size_t i = 0; i < max_iterations && !tasks_.empty(); ++i) {
+    // Nothing can make progress (no ready item, timer, watched fd or cross-thread call): the
+    // remaining tasks ignore cancellation and wait forever; stop instead of blocking.
+    if (ready_.empty() && timers_.live() == 0 && watched_fds_ == 0 &&
+        !threadsafe_pending_.load(std::memory_order_acquire))
+      break;
+    run_once();
+  }
   running_ = was_running;
   stopping_ = false;
   for (auto* t : to_cancel) {

@@ -57,7 +57,8 @@ auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
     w = next;
   }
   if (extras_ && !extras_->done_callbacks.empty()) {
-    if (event_loop* loop = running_loop()) {
+    event_loop* loop = is_task_ ? &static_cast<task_core*>(this)->loop() : running_loop();
+    if (loop) {
       for (auto& cb : extras_->done_callbacks) loop->call_soon(std::move(cb));
     }
     extras_->done_callbacks.clear();
@@ -161,7 +162,11 @@ auto promise_base::finish_root() noexcept -> std::coroutine_handle<> {
   event_loop& loop = *loop_;
   task_core* first = complete(o, true);
   loop.unregister_task(*this);  // drops the loop's reference; the frame may be destroyed later
-  if (first) return loop.enter_task(*first);
+  if (first) {
+    // Hand over to the first waiter directly, unless the inline budget is spent (task.hpp).
+    if (loop.consume_inline_budget()) return loop.enter_task(*first);
+    loop.schedule(*first);
+  }
   return std::noop_coroutine();
 }
 

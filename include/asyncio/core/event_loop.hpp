@@ -285,6 +285,7 @@ class event_loop {
   detail::ring_buffer<std::uintptr_t> ready_;  // task_core* (bit 0 clear) or callback_node* | 1
   detail::task_core* current_ = nullptr;
   int inline_budget_ = 0;
+  int eager_depth_ = 0;
   bool stopping_ = false;
   bool running_ = false;
   bool closed_ = false;
