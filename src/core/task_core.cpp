@@ -67,11 +67,11 @@ auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
 }
 
 void completion::last_release() noexcept {
-  if (outcome_ == outcome::exception && !retrieved_ && exception_) {
+  if (outcome_ == outcome::exception && !retrieved_ && has_exception()) {
     if (event_loop* loop = running_loop()) {
       exception_context ctx;
       ctx.message = is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved";
-      ctx.exception = exception_;
+      ctx.exception = exception_ptr();
       if (is_task_) {
         ctx.task_name = static_cast<task_core*>(this)->task_name();
         if (extras_ && extras_->has_location) {
@@ -82,7 +82,8 @@ void completion::last_release() noexcept {
       loop->call_exception_handler(ctx);
     }
   }
-  destroy();
+  if (is_task_) static_cast<task_core*>(this)->destroy_frame();
+  else static_cast<future_base*>(this)->destroy_fn(static_cast<future_base*>(this));
 }
 
 auto task_core::task_name() -> std::string {
@@ -146,16 +147,17 @@ void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> 
   loop.start_task(p, options.eager);
 }
 
-auto promise_base::finish_root() noexcept -> std::coroutine_handle<> {
+auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::coroutine_handle<> {
+  resume_ = root;  // from now on resume_ names the frame to destroy (task_core::destroy_frame)
   outcome o = outcome::value;
-  if (exception_) {
+  if (has_exception()) {
     o = outcome::exception;
     try {
-      std::rethrow_exception(exception_);
+      std::rethrow_exception(exception_ptr());
     } catch (const cancelled_error& c) {
       o = outcome::cancelled;
       if (!c.message().empty()) extras().cancel_message = c.message();
-      exception_ = nullptr;
+      extras_->exception = nullptr;
     } catch (...) {
     }
   }

@@ -14,20 +14,19 @@ namespace asyncio {
 namespace detail {
 
 template <class T>
-class future_state final : public completion {
+class future_state final : public future_base {
  public:
+  future_state() noexcept {
+    destroy_fn = [](future_base* self) noexcept { delete static_cast<future_state*>(self); };
+  }
   using stored = std::conditional_t<std::is_void_v<T>, bool, T>;
   std::optional<stored> value;
 
   void finish(outcome o) noexcept { (void)complete(o, false); }
-  void set_exception_ptr(std::exception_ptr e) noexcept { exception_ = std::move(e); }
   void set_cancel_message(std::string m) {
     if (!m.empty()) extras().cancel_message = std::move(m);
   }
   void mark_retrieved() noexcept { retrieved_ = true; }
-
- private:
-  void destroy() noexcept override { delete this; }
 };
 
 void cancel_future_source(completion& source, const std::string& message);

@@ -44,7 +44,13 @@ struct promise_base : task_core {
   static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 
   auto initial_suspend() noexcept -> std::suspend_always { return {}; }
-  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+  void unhandled_exception() noexcept {
+    try {
+      set_exception_ptr(std::current_exception());
+    } catch (...) {
+      std::terminate();  // out of memory while recording an exception
+    }
+  }
 
   /// Makes this frame the root of a new task on `loop` (create_task).
   void become_task(event_loop& loop, std::coroutine_handle<> root) noexcept {
@@ -57,7 +63,7 @@ struct promise_base : task_core {
 
   /// Finishes a root frame: records the outcome, wakes waiters, leaves the loop's registry.
   /// Returns the frame to transfer to (the first waiter) or noop.
-  auto finish_root() noexcept -> std::coroutine_handle<>;
+  auto finish_root(std::coroutine_handle<> root) noexcept -> std::coroutine_handle<>;
 
   /// Where a finished non-root frame goes next: its continuation, unless the inline budget is
   /// spent, in which case the continuation is posted to the ready queue.
@@ -74,7 +80,7 @@ struct promise_base : task_core {
     template <class P>
     auto await_suspend(std::coroutine_handle<P> h) noexcept -> std::coroutine_handle<> {
       promise_base& p = h.promise();
-      if (p.is_root()) return p.finish_root();
+      if (p.is_root()) return p.finish_root(h);
       return p.next_after_child();
     }
     void await_resume() const noexcept {}
@@ -109,14 +115,10 @@ class task_promise : public promise_base {
   }
   /// The value, or rethrows the stored exception.
   auto value() & -> T& {
-    if (exception_) std::rethrow_exception(exception_);
+    if (has_exception()) [[unlikely]] std::rethrow_exception(exception_ptr());
     return value_;
   }
 
- private:
-  void destroy() noexcept override {
-    std::coroutine_handle<task_promise>::from_promise(*this).destroy();
-  }
   union {
     T value_;
   };
@@ -129,14 +131,10 @@ class task_promise<T&> : public promise_base {
   auto get_return_object() noexcept -> task<T&>;
   void return_value(T& v) noexcept { value_ = std::addressof(v); }
   auto value() & -> T& {
-    if (exception_) std::rethrow_exception(exception_);
+    if (has_exception()) [[unlikely]] std::rethrow_exception(exception_ptr());
     return *value_;
   }
 
- private:
-  void destroy() noexcept override {
-    std::coroutine_handle<task_promise>::from_promise(*this).destroy();
-  }
   T* value_ = nullptr;
 };
 
@@ -146,13 +144,9 @@ class task_promise<void> : public promise_base {
   auto get_return_object() noexcept -> task<void>;
   void return_void() noexcept {}
   void value() {
-    if (exception_) std::rethrow_exception(exception_);
+    if (has_exception()) [[unlikely]] std::rethrow_exception(exception_ptr());
   }
 
- private:
-  void destroy() noexcept override {
-    std::coroutine_handle<task_promise>::from_promise(*this).destroy();
-  }
 };
 
 /// Reports (through the loop's exception handler, if any loop runs) a task<T> destroyed without

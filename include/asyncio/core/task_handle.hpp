@@ -236,9 +236,6 @@ class [[nodiscard]] eager_task : public task_handle<T> {
       void await_resume() const noexcept {}
     };
     auto initial_suspend() noexcept -> starter { return {}; }
-
-   private:
-    void destroy() noexcept override { std::coroutine_handle<promise_type>::from_promise(*this).destroy(); }
   };
   explicit eager_task(promise_type* p) noexcept : task_handle<T>(p) {}
 };

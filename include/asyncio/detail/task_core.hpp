@@ -49,6 +49,7 @@ enum class outcome : std::uint8_t { pending, value, exception, cancelled };
 
 /// Rarely used state, allocated on first use so that a plain task stays small.
 struct completion_extras {
+  std::exception_ptr exception;  // the exception a task/frame/future finished with
   std::string name;
   std::string cancel_message;
   std::source_location created_at;
@@ -57,6 +58,10 @@ struct completion_extras {
 };
 
 /// Python's Future without its result: outcome, waiters, done callbacks, reference count.
+///
+/// Layout matters (W3: a suspended task must cost few bytes): no vtable and no exception_ptr in
+/// the object. A finished task's frame is destroyed through resume_ (its root frame); a future's
+/// state through future_base::destroy_fn; exceptions live in the lazily allocated extras.
 ///
 /// Invariants: waiters_ is non-empty only while outcome_ == pending. refs_ counts task_handle /
 /// future objects plus one held by the loop while a task is unfinished.
@@ -94,8 +99,14 @@ class completion {
   /// The stored exception, marking it as retrieved (null unless outcome is exception).
   [[nodiscard]] auto take_exception_ptr() noexcept -> std::exception_ptr {
     retrieved_ = true;
-    return exception_;
+    return extras_ ? extras_->exception : nullptr;
   }
+  /// The stored exception without marking it retrieved (null if none).
+  [[nodiscard]] auto exception_ptr() const noexcept -> std::exception_ptr {
+    return extras_ ? extras_->exception : nullptr;
+  }
+  [[nodiscard]] auto has_exception() const noexcept -> bool { return extras_ && extras_->exception; }
+  void set_exception_ptr(std::exception_ptr e) { extras().exception = std::move(e); }
   /// Cancels a pending future-like completion: records the message and wakes every waiter.
   /// False if already done.
   auto cancel_completion(const std::string& message) -> bool {
@@ -113,9 +124,6 @@ class completion {
   /// Sets the outcome and wakes every waiter. Returns the first waiter's task (which the caller may
   /// resume by symmetric transfer) if `hand_first` is true; otherwise schedules all.
   auto complete(outcome o, bool hand_first) noexcept -> task_core*;
-  /// Frees the storage (coroutine frame or future state).
-  virtual void destroy() noexcept = 0;
-
   void last_release() noexcept;
 
   std::uint32_t refs_ = 1;
@@ -133,9 +141,14 @@ class completion {
     void* continuation_address_;            // lazily awaited frame: the awaiting frame
   };
   completion_extras* extras_ = nullptr;
-  std::exception_ptr exception_;
 
   friend class asyncio::event_loop;
+};
+
+/// The non-template part of future_state<T>: how to free it.
+class future_base : public completion {
+ public:
+  void (*destroy_fn)(future_base*) noexcept = nullptr;
 };
 
 /// The asyncio Task: a completion driven by a coroutine chain. Embedded in the promise of every
@@ -201,6 +214,11 @@ class task_core : public completion {
   event_loop* loop_ = nullptr;
   std::coroutine_handle<> resume_;  // innermost suspended frame
   suspension* waiting_ = nullptr;
+
+ public:
+  /// Destroys the task's frame. Only once the task is done or never started, when resume_ is the
+  /// root frame (finish_root and the unstarted path guarantee it).
+  void destroy_frame() noexcept { resume_.destroy(); }
 
   friend class asyncio::event_loop;
 };
