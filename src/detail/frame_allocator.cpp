@@ -52,4 +52,10 @@ auto frame_refill(frame_pool& pool, std::size_t cls) -> void* {
   return base;
 }
 
+auto frame_pool_reserved_bytes() noexcept -> std::size_t {
+  slab_registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  return r.slabs.size() * slab_bytes;
+}
+
 }  // namespace asyncio::detail

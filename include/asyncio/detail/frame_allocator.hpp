@@ -40,6 +40,9 @@ struct frame_pool {
 [[gnu::noinline]] auto this_thread_frame_pool() noexcept -> frame_pool&;
 /// Carves a new block of class `cls` from a fresh slab (slow path).
 [[gnu::noinline]] auto frame_refill(frame_pool& pool, std::size_t cls) -> void*;
+/// Bytes of slabs the pool has taken from malloc so far, all threads together (never decreases).
+/// Cold: for benchmarks and tests that check the size of frames, which sizeof cannot tell.
+auto frame_pool_reserved_bytes() noexcept -> std::size_t;
 
 inline auto frame_class(std::size_t size) noexcept -> std::size_t {
   return (size + frame_granule - 1) / frame_granule;
