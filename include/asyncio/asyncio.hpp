@@ -1,3 +1,4 @@
 #pragma once
 // Everything a Python asyncio user reaches for (like asyncio/__init__.py).
 #include <asyncio/core.hpp>
+#include <asyncio/sync.hpp>
