@@ -1,0 +1,18 @@
+# Checks that the README's first example is examples/hello.cpp verbatim (libcoro-style splicing: the
+# README's code is compiled and run because it is the example). Inputs: README, EXAMPLE.
+file(READ ${README} readme)
+file(READ ${EXAMPLE} example)
+string(FIND "${readme}" "<!-- spliced from examples/hello.cpp" marker)
+if(marker EQUAL -1)
+  message(FATAL_ERROR "README.md has no '<!-- spliced from examples/hello.cpp' marker")
+endif()
+string(SUBSTRING "${readme}" ${marker} -1 rest)
+string(FIND "${rest}" "```cpp\n" open)
+math(EXPR start "${open} + 7")
+string(SUBSTRING "${rest}" ${start} -1 rest)
+string(FIND "${rest}" "```" close)
+string(SUBSTRING "${rest}" 0 ${close} block)
+if(NOT block STREQUAL example)
+  message(FATAL_ERROR "README.md's first example differs from examples/hello.cpp: copy the file into the block")
+endif()
+message(STATUS "README's first example is examples/hello.cpp")
