@@ -88,6 +88,19 @@ ASYNCIO_DETAIL_OS_ERROR(process_lookup_error, os_error)
 /// subclasses). `what` names the failed operation, e.g. "connect".
 [[noreturn]] void throw_os_error(int err, const std::string& what = {});
 
+/// asyncio::run's main task ended cancelled because of Ctrl-C (SIGINT), as Python's asyncio.run
+/// raises KeyboardInterrupt. Unlike Python's (a BaseException), it derives from asyncio::error: run()
+/// throws it outside every task, so no code inside the program can swallow it by accident, and a
+/// `catch (const std::exception&)` in main() reports it instead of std::terminate dumping core.
+class keyboard_interrupt : public error {
+ public:
+  keyboard_interrupt() : error("keyboard interrupt (SIGINT)") {}
+  /// Ends the process as an unhandled Ctrl-C does: restores SIGINT's default action and raises it,
+  /// so the parent (a shell) sees death by SIGINT (status 130), as CPython does at exit.
+  /// Defined in src/signal/signal.cpp.
+  [[noreturn]] static void exit_by_signal() noexcept;
+};
+
 /// readexactly() hit EOF first (Python's IncompleteReadError). partial() holds what was read.
 class incomplete_read_error : public error {
  public:

@@ -107,7 +107,11 @@ struct loop_options {
   /// Clock to read time from; null = asyncio::clock. Must outlive the loop.
   clock_source* clock = nullptr;
   /// Debug mode; unset = from the environment variable ASYNCIO_DEBUG (1 = on).
-  std::optional<bool> debug;
+  std::optional<bool> debug{};  // {}: g++ warns on designated initializers otherwise
+  /// asyncio::run only: turn the first SIGINT into cancellation of the main task and a second one
+  /// into immediate exit (Python 3.11's Runner). It applies only on the main thread and when SIGINT
+  /// still has its default action and is not blocked; false opts out (see <asyncio/signal.hpp>).
+  bool handle_sigint = true;
 };
 
 /// Counters kept by the loop (Trio-style statistics()).
@@ -202,6 +206,29 @@ class event_loop {
   /// Stops watching fd for writing; false if it was not watched.
   auto remove_writer(int fd) -> bool;
 
+  // ---- Unix signals (defined in src/signal/signal.cpp; guide in <asyncio/signal.hpp>) -----
+
+  /// Calls fn(args...) on this loop (via call_soon) whenever signal `sig` arrives, replacing any
+  /// handler this loop had for `sig` (Python's loop.add_signal_handler). Signals of one number that
+  /// arrive before the loop gets to them are coalesced into one call, as the kernel does anyway.
+  /// Thread safety: loop-affine. Each signal number belongs to at most one loop at a time.
+  /// Throws: std::invalid_argument for an invalid number, SIGKILL or SIGSTOP; asyncio::error if
+  /// another loop handles `sig`; os_error if sigaction fails.
+  template <class F, class... A>
+  void add_signal_handler(int sig, F&& fn, A&&... args) {
+    if constexpr (sizeof...(A) == 0) {
+      set_signal_handler(sig, detail::unique_function<void()>(std::forward<F>(fn)));
+    } else {
+      set_signal_handler(sig, detail::unique_function<void()>(
+                                  [f = std::forward<F>(fn), ... a = std::forward<A>(args)]() mutable {
+                                    std::invoke(f, a...);
+                                  }));
+    }
+  }
+  /// Stops handling `sig` and restores the action it had before add_signal_handler. Returns false
+  /// if this loop had no handler for it (Python's loop.remove_signal_handler).
+  auto remove_signal_handler(int sig) -> bool;
+
   // ---- for the library's own awaiters (asyncio::lowlevel builds on these) ----------------
 
   /// Puts a task on the ready queue (state (b) of task_core).
@@ -261,6 +288,7 @@ class event_loop {
   auto add_timer_node(time_point when, detail::callback_node* node) -> detail::callback_node*;
   void enqueue_threadsafe(detail::callback_node* node);
   void check_thread_slow(const char* what) const noexcept;
+  void set_signal_handler(int sig, detail::unique_function<void()> fn);
 
   void run_once();
   void poll_io(int timeout_ms);
