@@ -2,3 +2,4 @@
 // Everything a Python asyncio user reaches for (like asyncio/__init__.py).
 #include <asyncio/core.hpp>
 #include <asyncio/sync.hpp>
+#include <asyncio/signal.hpp>
