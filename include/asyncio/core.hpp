@@ -6,9 +6,18 @@
 //   asyncio::task_handle<T>     what create_task returns: cancel(), done(), result(), co_await
 //   asyncio::run(main())        run main on a new loop; cancel leftovers; close
 //   asyncio::sleep(d)           suspend for d; sleep(0s) yields
+//
+// Combinators (no child outlives the call that started it, DESIGN §3.4):
+//   asyncio::gather(a, b, ...)      results as a tuple (vector for a vector argument); the first
+//                                   failure cancels and awaits the rest, then is rethrown
+//   asyncio::gather(asyncio::return_exceptions, ...)   every outcome as asyncio::result<T>
+//   asyncio::shield(h)              await without passing cancellation on
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/future.hpp>
+#include <asyncio/core/gather.hpp>
+#include <asyncio/core/result.hpp>
 #include <asyncio/core/run.hpp>
+#include <asyncio/core/shield.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/errors.hpp>

@@ -52,7 +52,8 @@ auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
   for (completion_waiter* w = reversed; w;) {
     completion_waiter* next = w->next;
     w->next = nullptr;
-    if (hand_first && !first) first = w->task;
+    if (w->on_complete) w->on_complete(w);  // a watcher (gather, task_group...); may free w
+    else if (hand_first && !first) first = w->task;
     else w->task->loop().schedule(*w->task);
     w = next;
   }

@@ -43,6 +43,11 @@ struct completion_waiter : suspension {
   completion_waiter* next = nullptr;
   task_core* task = nullptr;  // the parked task
   completion* source = nullptr;
+  /// If set, complete() calls this (on the loop thread, from inside the completing task's final
+  /// step) instead of scheduling `task`: one task can then watch many completions at once (gather,
+  /// wait, as_completed, task_group) and decide itself when to wake. It must not resume anything
+  /// inline; it may schedule tasks and cancel tasks. The node is unlinked before the call.
+  void (*on_complete)(completion_waiter* self) noexcept = nullptr;
 };
 
 enum class outcome : std::uint8_t { pending, value, exception, cancelled };

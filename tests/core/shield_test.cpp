@@ -1,0 +1,139 @@
+// shield: behaviour ported from CPython's test_tasks.py (shield tests). Virtual clock throughout.
+#include <asyncio/core.hpp>
+#include <asyncio/testing/virtual_clock.hpp>
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+using namespace std::chrono_literals;
+using asyncio::task;
+
+namespace {
+template <class T>
+auto run_virtual(task<T> main) -> T {
+  asyncio::testing::virtual_clock clk;
+  return asyncio::run(std::move(main), {.clock = &clk});
+}
+auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
+auto value_after(asyncio::duration d, int v, bool* finished = nullptr) -> task<int> {
+  co_await asyncio::sleep(d);
+  if (finished) *finished = true;
+  co_return v;
+}
+}  // namespace
+
+TEST(Shield, PassesResultThrough) {
+  EXPECT_EQ(run_virtual([]() -> task<int> {
+              auto h = asyncio::create_task(value_after(1s, 4));
+              int a = co_await asyncio::shield(h);
+              int b = co_await asyncio::shield(value_after(1s, 5));
+              co_return a + b;
+            }()),
+            9);
+}
+
+TEST(Shield, AlreadyDoneInner) {
+  run_virtual([]() -> task<> {
+    auto h = asyncio::create_task(value_after(0s, 3));
+    co_await asyncio::sleep(1s);
+    EXPECT_EQ(co_await asyncio::shield(h), 3);
+  }());
+}
+
+TEST(Shield, OuterCancelDoesNotReachInner) {
+  run_virtual([]() -> task<> {
+    bool finished = false;
+    auto inner = asyncio::create_task(value_after(5s, 7, &finished));
+    auto outer = asyncio::create_task([](asyncio::task_handle<int> h) -> task<int> {
+      co_return co_await asyncio::shield(h);
+    }(inner));
+    co_await asyncio::sleep(1s);
+    outer.cancel();
+    auto t0 = now();
+    EXPECT_THROW((void)co_await outer, asyncio::cancelled_error);
+    EXPECT_EQ(now() - t0, 0s);  // the awaiter is released at once
+    EXPECT_FALSE(inner.done());
+    EXPECT_EQ(co_await inner, 7);  // and the inner task finishes its work
+    EXPECT_TRUE(finished);
+  }());
+}
+
+TEST(Shield, CoroutineFormKeepsRunningDetached) {
+  run_virtual([]() -> task<> {
+    bool finished = false;
+    auto outer = asyncio::create_task([](bool* f) -> task<int> {
+      co_return co_await asyncio::shield(value_after(5s, 7, f));
+    }(&finished));
+    co_await asyncio::sleep(1s);
+    outer.cancel();
+    EXPECT_THROW((void)co_await outer, asyncio::cancelled_error);
+    EXPECT_FALSE(finished);
+    co_await asyncio::sleep(5s);
+    EXPECT_TRUE(finished);  // the detached inner task ran to the end
+  }());
+}
+
+TEST(Shield, InnerCancelledCancelsAwaiter) {
+  run_virtual([]() -> task<> {
+    auto inner = asyncio::create_task(value_after(5s, 7));
+    auto outer = asyncio::create_task([](asyncio::task_handle<int> h) -> task<int> {
+      co_return co_await asyncio::shield(h);
+    }(inner));
+    co_await asyncio::sleep(1s);
+    inner.cancel();
+    EXPECT_THROW((void)co_await outer, asyncio::cancelled_error);
+    EXPECT_TRUE(outer.cancelled());
+  }());
+}
+
+TEST(Shield, InnerExceptionPropagates) {
+  run_virtual([]() -> task<> {
+    auto failing = []() -> task<int> {
+      co_await asyncio::sleep(1s);
+      throw std::logic_error("inner");
+    };
+    EXPECT_THROW((void)co_await asyncio::shield(failing()), std::logic_error);
+  }());
+}
+
+TEST(Shield, CancelPendingBeforeAwaitRaisesAtOnce) {
+  run_virtual([]() -> task<> {
+    auto inner = asyncio::create_task(value_after(5s, 7));
+    auto outer = asyncio::create_task([](asyncio::task_handle<int> h) -> task<int> {
+      asyncio::current_task().cancel();
+      co_return co_await asyncio::shield(h);
+    }(inner));
+    EXPECT_THROW((void)co_await outer, asyncio::cancelled_error);
+    EXPECT_EQ(co_await inner, 7);
+  }());
+}
+
+TEST(Shield, GatherFailureDoesNotCancelShieldedTask) {
+  run_virtual([]() -> task<> {
+    auto precious = asyncio::create_task(value_after(5s, 1));
+    auto failing = []() -> task<int> {
+      co_await asyncio::sleep(1s);
+      throw std::logic_error("x");
+    };
+    EXPECT_THROW((void)co_await asyncio::gather(asyncio::shield(precious), failing()), std::logic_error);
+    EXPECT_FALSE(precious.done());
+    EXPECT_EQ(co_await precious, 1);
+  }());
+}
+
+TEST(Shield, InnerFinishingAtTheCancelInstantDeliversTheResult) {
+  // inner and the canceller wake at the same virtual instant, inner first (timer order). inner
+  // finishing hands over to its awaiter directly, so the result arrives before the cancel.
+  run_virtual([]() -> task<> {
+    auto inner = asyncio::create_task(value_after(1s, 7));
+    auto outer = asyncio::create_task([](asyncio::task_handle<int> h) -> task<int> {
+      co_return co_await asyncio::shield(h);
+    }(inner));
+    auto canceller = asyncio::create_task([](asyncio::task_handle<int> o) -> task<bool> {
+      co_await asyncio::sleep(1s);
+      co_return o.cancel();
+    }(outer));
+    EXPECT_FALSE(co_await canceller);  // too late: outer was already done
+    EXPECT_EQ(co_await outer, 7);
+  }());
+}
