@@ -16,7 +16,9 @@ namespace {
 template <class T>
 auto run_virtual(task<T> main) -> T {
   asyncio::testing::virtual_clock clk;
-  return asyncio::run(std::move(main), {.clock = &clk});
+  asyncio::loop_options options;
+  options.clock = &clk;
+  return asyncio::run(std::move(main), options);
 }
 
 auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
@@ -366,6 +368,8 @@ TEST(Gather, NestedGatherCancellationReachesLeaves) {
 
 TEST(Gather, OtherFailuresAreMarkedRetrieved) {
   asyncio::testing::virtual_clock clk;
+  asyncio::loop_options options;
+  options.clock = &clk;
   int reports = 0;
   asyncio::run(
       [](int* reports) -> task<> {
@@ -377,6 +381,6 @@ TEST(Gather, OtherFailuresAreMarkedRetrieved) {
         }
         co_await asyncio::sleep(1s);
       }(&reports),
-      {.clock = &clk});
+      options);
   EXPECT_EQ(reports, 0);
 }

@@ -12,7 +12,9 @@ namespace {
 template <class T>
 auto run_virtual(task<T> main) -> T {
   asyncio::testing::virtual_clock clk;
-  return asyncio::run(std::move(main), {.clock = &clk});
+  asyncio::loop_options options;
+  options.clock = &clk;
+  return asyncio::run(std::move(main), options);
 }
 auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
 auto value_after(asyncio::duration d, int v, bool* finished = nullptr) -> task<int> {
