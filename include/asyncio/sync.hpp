@@ -20,6 +20,10 @@
 //  * Each primitive has statistics(), describe() and operator<< ("<lock locked waiters=2>").
 //  * Loop-affine: use one primitive from the tasks of one loop; from other threads go through
 //    loop.call_soon_threadsafe.
+#include <asyncio/sync/barrier.hpp>
+#include <asyncio/sync/condition.hpp>
 #include <asyncio/sync/event.hpp>
 #include <asyncio/sync/lock.hpp>
 #include <asyncio/sync/lock_guard.hpp>
+#include <asyncio/sync/queue.hpp>
+#include <asyncio/sync/semaphore.hpp>

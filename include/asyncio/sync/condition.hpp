@@ -1,0 +1,199 @@
+#pragma once
+// condition: wait until notified, with a lock held around the check (Python's asyncio.Condition).
+//
+//   asyncio::condition cv;
+//   {
+//     auto guard = co_await cv.acquire();                 // async with cv:
+//     co_await cv.wait_for([&] { return !items.empty(); });
+//     use(items);
+//   }
+//   // elsewhere, holding the lock: items.push_back(x); cv.notify();
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <iosfwd>
+#include <limits>
+#include <string>
+#include <type_traits>
+
+#include <asyncio/core/task.hpp>
+#include <asyncio/detail/waiter_list.hpp>
+#include <asyncio/errors.hpp>
+#include <asyncio/sync/lock.hpp>
+
+namespace asyncio {
+
+class condition;
+
+/// What condition::statistics() reports.
+struct condition_statistics {
+  bool locked = false;
+  std::size_t lock_waiters = 0;  // tasks waiting to acquire the lock
+  std::size_t waiters = 0;       // tasks in wait(), not yet notified
+};
+
+namespace detail {
+
+/// The notification wait inside condition::wait(). A notification is handed over: a waiter
+/// cancelled after notify() chose it but before it resumed passes the notification to the next
+/// waiter (CPython 3.13, gh-112202), so notify(1) always wakes a task that will see it.
+class condition_awaiter : suspension, public waiter_node {
+ public:
+  explicit condition_awaiter(condition& c) noexcept : c_(&c) { suspension::abort = &on_abort; }
+  condition_awaiter(const condition_awaiter&) = delete;
+  auto operator=(const condition_awaiter&) -> condition_awaiter& = delete;
+  ~condition_awaiter();
+
+  [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
+  template <class P>
+  auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
+    task_core& t = task_of(h);
+    task_ = &t;
+    if (!t.park(*this, h)) return false;
+    link();  // last action
+    return true;
+  }
+  void await_resume() {
+    if (task_->unpark(*this)) task_->throw_cancelled();
+    state_ = state::done;
+  }
+  /// Called by notify(): the waiter is already unlinked.
+  void wake() noexcept {
+    state_ = state::notified;
+    task_->loop().schedule(*task_);
+  }
+
+ private:
+  enum class state : std::uint8_t { idle, parked, notified, aborted, done };
+  void link() noexcept;
+  static void on_abort(suspension* self, task_core& t) noexcept;
+
+  condition* c_;
+  task_core* task_ = nullptr;
+  state state_ = state::idle;
+};
+
+}  // namespace detail
+
+/// A condition variable for tasks (Python's asyncio.Condition): wait() releases the lock, waits for
+/// notify(), and takes the lock again before returning. Not movable: waiters point into it.
+///
+/// Thread safety: loop-affine.
+class condition {
+ public:
+  using guard = lock_guard<lock>;
+
+  /// A condition with its own lock.
+  condition() noexcept : lock_(&own_) {}
+  /// A condition sharing `shared` (which must outlive it), as Python's Condition(lock).
+  explicit condition(lock& shared) noexcept : lock_(&shared) {}
+  condition(const condition&) = delete;
+  auto operator=(const condition&) -> condition& = delete;
+
+  /// Acquires the underlying lock (see lock::acquire); returns its guard.
+  [[nodiscard]] auto acquire() noexcept -> detail::acquire_awaiter<lock> { return lock_->acquire(); }
+  /// Releases the underlying lock. Throws: invalid_state_error if it is not locked.
+  void release() { lock_->release(); }
+  [[nodiscard]] auto locked() const noexcept -> bool { return lock_->locked(); }
+  /// The underlying lock.
+  [[nodiscard]] auto get_lock() noexcept -> lock& { return *lock_; }
+
+  /// Releases the lock, waits until notified, then re-acquires the lock. The caller must hold it.
+  ///
+  /// Cancellation: safe. cancelled_error is raised only after the lock is held again (so the
+  /// caller's guard stays valid), as in CPython; a notification handed to a task that is then
+  /// cancelled goes to the next waiter.
+  /// Resumes: on the condition's loop; notified waiters in FIFO order, then in lock order.
+  /// Throws: invalid_state_error if the lock is not held; cancelled_error.
+  auto wait() -> task<void>;
+
+  /// Waits until pred() is true (checked first, then after each notification); returns the last
+  /// value of pred(). The caller must hold the lock. pred is called with the lock held.
+  ///
+  /// Cancellation: as wait().
+  /// Throws: as wait(), and whatever pred throws.
+  template <class Pred>
+  auto wait_for(Pred pred) -> task<std::decay_t<std::invoke_result_t<Pred&>>> {
+    auto result = pred();
+    while (!result) {
+      co_await wait();
+      result = pred();
+    }
+    co_return result;
+  }
+
+  /// Wakes up to n tasks waiting in wait() (oldest first). The caller must hold the lock.
+  /// Throws: invalid_state_error if the lock is not held.
+  void notify(std::size_t n = 1);
+  /// Wakes every task waiting in wait(). Throws: invalid_state_error if the lock is not held.
+  void notify_all() { notify(std::numeric_limits<std::size_t>::max()); }
+
+  [[nodiscard]] auto statistics() const noexcept -> condition_statistics {
+    auto ls = lock_->statistics();
+    return {ls.locked, ls.waiters, waiters_.size()};
+  }
+  /// "<condition locked waiters=2>" (waiters: tasks in wait()).
+  [[nodiscard]] auto describe() const -> std::string;
+  friend auto operator<<(std::ostream& os, const condition& c) -> std::ostream&;
+
+ private:
+  friend class detail::condition_awaiter;
+  /// notify without the lock check (for a cancelled waiter passing its notification on).
+  void wake(std::size_t n) noexcept {
+    for (; n > 0; --n) {
+      auto* w = waiters_.pop_front();
+      if (!w) break;
+      w->wake();
+    }
+  }
+  [[noreturn]] static void throw_not_locked(const char* what);
+
+  lock own_;
+  lock* lock_;
+  detail::waiter_list<detail::condition_awaiter> waiters_;
+};
+
+namespace detail {
+inline condition_awaiter::~condition_awaiter() {
+  if (state_ == state::parked) c_->waiters_.remove(*this);
+  else if (state_ == state::notified) c_->wake(1);  // destroyed before resuming: pass it on
+}
+inline void condition_awaiter::link() noexcept {
+  state_ = state::parked;
+  c_->waiters_.push_back(*this);
+}
+inline void condition_awaiter::on_abort(suspension* self, task_core& t) noexcept {
+  auto* w = static_cast<condition_awaiter*>(self);
+  if (w->state_ == state::parked) {
+    w->c_->waiters_.remove(*w);
+    t.loop().schedule(t);
+  } else if (w->state_ == state::notified) {
+    w->c_->wake(1);  // already scheduled; hand the notification to the next waiter
+  }
+  w->state_ = state::aborted;
+}
+}  // namespace detail
+
+inline auto condition::wait() -> task<void> {
+  if (!lock_->locked()) throw_not_locked("wait");
+  lock_->release();
+  std::exception_ptr failure;
+  try {
+    co_await detail::condition_awaiter(*this);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // Take the lock again even if cancelled: the caller's guard (async with) expects to own it.
+  // A cancel during this wait is remembered and raised once the lock is held (CPython does this).
+  for (;;) {
+    try {
+      (co_await lock_->acquire()).detach();  // the caller's guard owns it
+      break;
+    } catch (const cancelled_error&) {
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace asyncio

@@ -1,0 +1,109 @@
+#pragma once
+// semaphore / bounded_semaphore: a counter of free units (Python's asyncio.Semaphore and
+// BoundedSemaphore). Typical use bounds concurrency:
+//
+//   asyncio::semaphore slots(10);
+//   auto guard = co_await slots.acquire();   // at most 10 tasks get past this line at once
+//
+// Like lock, release() hands a unit straight to the oldest waiter (fair, no barging).
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+
+#include <asyncio/detail/acquire_awaiter.hpp>
+#include <asyncio/detail/waiter_list.hpp>
+#include <asyncio/sync/lock_guard.hpp>
+
+namespace asyncio {
+
+/// What semaphore::statistics() reports.
+struct semaphore_statistics {
+  std::size_t value = 0;    // free units
+  std::size_t waiters = 0;  // tasks parked in acquire()
+};
+
+/// A counter of free units (Python's asyncio.Semaphore). acquire() takes one, waiting while none
+/// is free; release() returns one. Not movable: waiters point into it.
+///
+/// Thread safety: loop-affine.
+class semaphore {
+ public:
+  using guard = lock_guard<semaphore>;
+
+  /// A semaphore with `value` free units (Python's default is 1).
+  explicit semaphore(std::size_t value = 1) noexcept : value_(value) {}
+  semaphore(const semaphore&) = delete;
+  auto operator=(const semaphore&) -> semaphore& = delete;
+
+  /// Waits for a free unit and takes it; returns a guard that gives it back.
+  ///
+  /// Cancellation: safe at every moment. A task cancelled while waiting leaves the queue; one
+  /// cancelled after release() handed it a unit but before it resumed passes the unit on.
+  /// Resumes: on the semaphore's loop, in FIFO order of the acquire() calls.
+  /// Throws: cancelled_error.
+  [[nodiscard]] auto acquire() noexcept -> detail::acquire_awaiter<semaphore> {
+    return detail::acquire_awaiter<semaphore>(*this);
+  }
+  /// Takes a unit if one is free and nobody waits; true on success. Never suspends.
+  [[nodiscard]] auto try_acquire() noexcept -> bool { return try_take(); }
+  /// Returns a unit: to the oldest waiter if any, else to the pool. Releasing more than was
+  /// acquired raises the value (use bounded_semaphore to forbid that).
+  void release() noexcept { pass_on(); }
+
+  /// True if acquire() would wait (Python's Semaphore.locked()).
+  [[nodiscard]] auto locked() const noexcept -> bool { return value_ == 0; }
+  /// Free units.
+  [[nodiscard]] auto value() const noexcept -> std::size_t { return value_; }
+  [[nodiscard]] auto statistics() const noexcept -> semaphore_statistics { return {value_, waiters_.size()}; }
+  /// "<semaphore unlocked value=2>" or "<semaphore locked waiters=3>".
+  [[nodiscard]] auto describe() const -> std::string;
+  friend auto operator<<(std::ostream& os, const semaphore& s) -> std::ostream&;
+
+ protected:
+  [[nodiscard]] auto describe_as(const char* kind) const -> std::string;
+
+  // Invariant: waiters_ is non-empty only while value_ == 0.
+  std::size_t value_;
+
+ private:
+  friend class detail::acquire_awaiter<semaphore>;
+
+  auto try_take() noexcept -> bool {
+    if (value_ == 0 || !waiters_.empty()) return false;
+    --value_;
+    return true;
+  }
+  void pass_on() noexcept {
+    if (auto* w = waiters_.pop_front()) w->grant();
+    else ++value_;
+  }
+
+  detail::waiter_list<detail::acquire_awaiter<semaphore>> waiters_;
+};
+
+/// A semaphore that refuses to be released more often than acquired (Python's BoundedSemaphore).
+///
+/// Thread safety: loop-affine.
+class bounded_semaphore : public semaphore {
+ public:
+  explicit bounded_semaphore(std::size_t value = 1) noexcept : semaphore(value), bound_(value) {}
+
+  /// Returns a unit.
+  ///
+  /// Throws: invalid_state_error if every unit is already free (Python's ValueError).
+  void release() {
+    if (value_ >= bound_) throw_over_release();
+    semaphore::release();
+  }
+  /// The initial value, which value() never exceeds.
+  [[nodiscard]] auto bound() const noexcept -> std::size_t { return bound_; }
+  /// "<bounded_semaphore unlocked value=2/3>".
+  [[nodiscard]] auto describe() const -> std::string;
+  friend auto operator<<(std::ostream& os, const bounded_semaphore& s) -> std::ostream&;
+
+ private:
+  [[noreturn]] static void throw_over_release();
+  std::size_t bound_;
+};
+
+}  // namespace asyncio
