@@ -1,0 +1,64 @@
+# The test of examples/footgun.cpp (run by ctest with PROGRAM and ARGS, see examples/CMakeLists.txt).
+# Checks the printed output, not the machine's speed: every variant's `variant <name> total <s>` line
+# is present, and each total, in units of --scale seconds, is within one unit of what this library's
+# semantics give. CPU work is a busy loop of fixed length on the real clock and writes are timers, so
+# the totals are exact up to scheduling noise, which can only add time.
+#   lazy task<T> awaited in turn (1, 2): 9 units; eager create_task / eager_task / a plain function
+#   that starts the write (6, 7, 2-fixed, 10): 7 units.
+set(expected
+  example1_await_immediately=9
+  example2_await_before_next_write=9
+  example6_await_before_next_write_with_task=7
+  example7_sleep_with_task=7
+  example2_await_before_next_write_fixed_function=7
+  example10_fixed_write_with_gather=7)
+
+separate_arguments(args UNIX_COMMAND "${ARGS}")
+set(scale 1)
+if(ARGS MATCHES "--scale ([0-9.]+)")
+  set(scale ${CMAKE_MATCH_1})
+endif()
+execute_process(COMMAND ${PROGRAM} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "footgun exited with ${rc}")
+endif()
+
+set(failures "")
+foreach(entry IN LISTS expected)
+  string(REPLACE "=" ";" pair ${entry})
+  list(GET pair 0 name)
+  list(GET pair 1 want)
+  if(NOT out MATCHES "\nvariant ${name} total ([0-9.]+)\n")
+    string(APPEND failures "  ${name}: no 'variant ${name} total' line\n")
+    continue()
+  endif()
+  set(total ${CMAKE_MATCH_1})
+  # CMake's math() is integer-only: read total and scale as fixed point (millionths), then compare
+  # total / scale in thousandths of a unit.
+  foreach(v total scale)
+    string(REGEX MATCH "^([0-9]*)\\.?([0-9]*)$" _ "${${v}}")
+    set(int "${CMAKE_MATCH_1}")
+    set(frac "${CMAKE_MATCH_2}000000")
+    string(SUBSTRING "${frac}" 0 6 frac)
+    if(int STREQUAL "")
+      set(int 0)
+    endif()
+    string(REGEX MATCH "[1-9][0-9]*$" frac "${frac}")  # no leading zeros (not octal, just tidy)
+    if(frac STREQUAL "")
+      set(frac 0)
+    endif()
+    math(EXPR ${v}_micro "${int} * 1000000 + ${frac}")
+  endforeach()
+  math(EXPR milli_units "${total_micro} * 1000 / ${scale_micro}")
+  math(EXPR low "(${want} - 1) * 1000")
+  math(EXPR high "(${want} + 1) * 1000")
+  if(milli_units LESS low OR milli_units GREATER high)
+    string(APPEND failures "  ${name}: total ${total} s = ${milli_units}/1000 units, expected ${want} +- 1\n")
+  else()
+    message(STATUS "${name}: ${milli_units}/1000 units (expected ${want} +- 1)")
+  endif()
+endforeach()
+if(failures)
+  message(FATAL_ERROR "footgun output check failed:\n${failures}")
+endif()

@@ -1,0 +1,278 @@
+// examples/footgun.cpp: seed 000, "async def is a magic footgun", in C++.
+//
+// The seed does 3 rounds of CPU work (2 units each) and wants each round's output write (1 unit of
+// OS I/O) to overlap the next round: 7 units instead of 9. In Python, calling an `async def` does
+// not start it, and create_task only schedules it, so most of the seed's variants run the writes
+// serially. Here every variant is written the way a C++ user would write the Python one, and each
+// prints the seed's timeline (`<elapsed> <label>`) and then `variant <seed function name> total <s>`.
+// Because asyncio::create_task starts the coroutine eagerly (it runs up to its first suspension,
+// which here is the start of the write), the natural code overlaps: example6 reaches 7 units with no
+// sleep(0) trick.
+//
+// Run: ./footgun [--scale S] [--variant NAME] [--summary]
+//   --scale S       1 unit = S seconds (default 1.0: 2 s of CPU work, 1 s per write, as in the seed)
+//   --variant NAME  run only the variant whose name contains NAME
+//   --summary       end with a table: the seed's Python total next to this library's, in units
+// Shows: lazy task<T> versus eager create_task, eager_task<T> (the seed's js_like_await), future +
+// call_later (an OS operation that starts on call), lock.
+//
+// The test (footgun.check.cmake) checks that every variant ran and that each total is within one
+// unit of what this library's semantics give (example6: 7 units). CPU work is a busy loop of fixed
+// length on the real clock, so the totals do not depend on the machine's speed, only on scheduling
+// noise, which only adds time: a preempted busy loop or timer wake-up ends late. On a loaded 2-core
+// machine that noise reached 1.2 units at --scale 0.05 when other tests ran alongside, and stays
+// under 0.3 units at 0.1 run alone; hence 0.1 (about 8 s) and RUN_SERIAL.
+// ctest-args: --scale 0.1
+// ctest-timeout: 120
+// ctest-properties: RUN_SERIAL TRUE
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <unistd.h>
+
+#include <asyncio/asyncio.hpp>
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+// ---- the seed's helpers: log, CPU work, OS writes --------------------------------------------------
+
+namespace {
+
+constexpr double work_units = 2;   // the seed's WORK_TIME
+constexpr double write_units = 1;  // the seed's WRITE_TIME
+
+double scale = 1.0;     // seconds per unit
+int decimals = 2;       // enough to tell units apart at this scale
+bool color = false;     // ANSI colours, as the seed, when writing to a terminal
+clock_type::time_point log_start;
+
+auto units(double n) -> std::chrono::nanoseconds {
+  return std::chrono::nanoseconds(static_cast<long long>(n * scale * 1e9));
+}
+
+auto elapsed() -> double { return std::chrono::duration<double>(clock_type::now() - log_start).count(); }
+
+// The seed's log(): elapsed seconds since the variant started, then the message.
+void log(std::string_view message, const char* ansi = "0") {
+  if (color) std::printf("\x1b[%sm%.*f %.*s\x1b[0m\n", ansi, decimals, elapsed(), int(message.size()), message.data());
+  else std::printf("%.*f %.*s\n", decimals, elapsed(), int(message.size()), message.data());
+  std::fflush(stdout);
+}
+void log_starting() {
+  log_start = clock_type::now();
+  log("Starting");
+}
+auto tag(char kind, int i) -> std::string { return std::string("[") + kind + std::to_string(i) + "] "; }
+
+// Blocks the thread (and so the loop) like the seed's time.sleep(WORK_TIME): a busy loop on the real
+// clock, so it lasts the same on a fast or a slow machine.
+void do_cpu_work(int i) {
+  log(tag('X', i) + "> Starting CPU work " + std::to_string(i), "93");
+  const auto end = clock_type::now() + units(work_units);
+  while (clock_type::now() < end) {
+  }
+  log(tag('X', i) + "< Done with CPU work " + std::to_string(i), "93");
+}
+
+// The seed's async_sleep(): a future resolved by a timer that starts now, when it is called (unlike
+// a coroutine, whose body starts only when awaited). It stands for I/O the OS has started.
+auto async_sleep(double n) -> asyncio::future<> {
+  asyncio::future<> done;
+  asyncio::get_running_loop().call_later(units(n), [done]() mutable { done.set_result(); });
+  return done;
+}
+
+asyncio::lock write_lock;  // a socket or an appended file takes one write at a time
+
+auto wait_for_write(int i, asyncio::future<> write_done) -> asyncio::task<> {
+  co_await write_done;
+  log(tag('W', i) + "<<< OS done writing " + std::to_string(i), "94");
+}
+
+auto wait_for_locked_write() -> asyncio::task<> {
+  auto guard = co_await write_lock.acquire();  // released at the end of the scope, as `finally`
+  co_await async_sleep(write_units);
+}
+
+// The seed's os_async_write(): a plain function (not a coroutine) that starts the write at once and
+// returns a task<> to await its completion. With `with_lock`, the write waits for write_lock first.
+auto os_async_write(int i, bool with_lock = false) -> asyncio::task<> {
+  log(tag('W', i) + ">>> OS started writing " + std::to_string(i), "94");
+  if (!with_lock) return wait_for_write(i, async_sleep(write_units));
+  return wait_for_locked_write();
+}
+
+// The seed's `async def write_output_async`: a coroutine, so nothing in it runs until it is awaited
+// or made a task.
+auto write_output_async(int i, bool with_lock = false) -> asyncio::task<> {
+  log(tag('O', i) + ">> Tell OS to write output " + std::to_string(i));
+  co_await os_async_write(i, with_lock);
+  log(tag('O', i) + "<< OS writing completed " + std::to_string(i));
+}
+
+// ---- the variants, in the seed's order -------------------------------------------------------------
+
+auto example1_await_immediately() -> asyncio::task<> {
+  log_starting();
+  for (int i = 0; i < 3; ++i) {
+    do_cpu_work(i);
+    co_await write_output_async(i);
+  }
+  log("Done");
+}
+
+// task<T> is lazy, like a Python coroutine object: the write starts only when awaited.
+auto example2_await_before_next_write() -> asyncio::task<> {
+  log_starting();
+  asyncio::task<> last_write;
+  for (int i = 0; i < 3; ++i) {
+    do_cpu_work(i);
+    if (last_write.valid()) co_await last_write;
+    last_write = write_output_async(i);
+  }
+  co_await last_write;
+  log("Done");
+}
+
+// create_task starts write_output_async(i) at once: it logs, starts the OS write and suspends,
+// all before create_task returns. The write then overlaps the next CPU work.
+auto example6_await_before_next_write_with_task() -> asyncio::task<> {
+  log_starting();
+  asyncio::task_handle<void> last_write;
+  for (int i = 0; i < 3; ++i) {
+    do_cpu_work(i);
+    if (last_write) co_await last_write;
+    last_write = asyncio::create_task(write_output_async(i));
+  }
+  co_await last_write;
+  log("Done");
+}
+
+// The seed's sleep(0) trick: not needed here (the task already started), and harmless.
+auto example7_sleep_with_task() -> asyncio::task<> {
+  log_starting();
+  asyncio::task_handle<void> last_write;
+  for (int i = 0; i < 3; ++i) {
+    do_cpu_work(i);
+    if (last_write) co_await last_write;
+    last_write = asyncio::create_task(write_output_async(i));
+    co_await asyncio::sleep(0s);
+  }
+  log("Awaiting last write");
+  co_await last_write;
+  log("Done");
+}
+
+// The seed's fix without tasks: a plain function that starts the OS write before returning the
+// coroutine that waits for it.
+auto wait_for_inner(int i, asyncio::task<> write) -> asyncio::task<> {
+  co_await write;
+  log(tag('O', i) + "<< OS writing completed " + std::to_string(i));
+}
+auto write_output_awaitable(int i, bool with_lock = false) -> asyncio::task<> {
+  log(tag('O', i) + "<< Tell OS to write output " + std::to_string(i));
+  auto write = os_async_write(i, with_lock);
+  return wait_for_inner(i, std::move(write));
+}
+
+auto example2_await_before_next_write_fixed_function() -> asyncio::task<> {
+  log_starting();
+  asyncio::task<> last_write;
+  for (int i = 0; i < 3; ++i) {
+    do_cpu_work(i);
+    if (last_write.valid()) co_await last_write;
+    last_write = write_output_awaitable(i);
+  }
+  log("Awaiting last write");
+  co_await last_write;
+  log("Done");
+}
+
+// The seed's js_like_await decorator is a coroutine type here: calling an eager_task<> function
+// starts it on the running loop, up to its first suspension.
+auto fixed_write_output_async(int i, bool with_lock = false) -> asyncio::eager_task<> {
+  co_await write_output_async(i, with_lock);
+}
+
+auto example10_fixed_write_with_gather() -> asyncio::task<> {
+  log_starting();
+  asyncio::task_handle<void> last_write;
+  for (int i = 0; i < 3; ++i) {
+    do_cpu_work(i);
+    if (last_write) co_await last_write;
+    last_write = fixed_write_output_async(i);
+  }
+  log("Awaiting last write");
+  co_await last_write;
+  log("Done");
+}
+
+// ---- driver ------------------------------------------------------------------------------------
+
+struct variant {
+  const char* name;
+  std::function<asyncio::task<>()> body;
+  double python_total;  // the seed's measured total, seconds at WORK_TIME=2, WRITE_TIME=1
+};
+
+const std::vector<variant> variants = {
+    {"example1_await_immediately", example1_await_immediately, 9.10},
+    {"example2_await_before_next_write", example2_await_before_next_write, 9.08},
+    {"example6_await_before_next_write_with_task", example6_await_before_next_write_with_task, 9.10},
+    {"example7_sleep_with_task", example7_sleep_with_task, 7.07},
+    {"example2_await_before_next_write_fixed_function", example2_await_before_next_write_fixed_function, 7.08},
+    {"example10_fixed_write_with_gather", example10_fixed_write_with_gather, 7.08},
+};
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr, "usage: footgun [--scale S] [--variant NAME] [--summary]\n");
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string only;
+  bool summary = false;
+  for (int a = 1; a < argc; ++a) {
+    std::string_view arg = argv[a];
+    if (arg == "--scale" && a + 1 < argc) scale = std::atof(argv[++a]);
+    else if (arg == "--variant" && a + 1 < argc) only = argv[++a];
+    else if (arg == "--summary") summary = true;
+    else usage();
+  }
+  if (!(scale > 0)) usage();
+  decimals = 2 + std::max(0, int(std::ceil(-std::log10(scale) - 1e-9)));
+  color = isatty(STDOUT_FILENO) != 0;
+
+  struct row {
+    const variant* v;
+    double total;
+  };
+  std::vector<row> rows;
+  for (const variant& v : variants) {
+    if (!only.empty() && std::string_view(v.name).find(only) == std::string_view::npos) continue;
+    std::printf("\n# %s\n", v.name);
+    asyncio::run(v.body());
+    const double total = elapsed();
+    std::printf("variant %s total %.*f\n", v.name, decimals, total);
+    std::fflush(stdout);
+    rows.push_back({&v, total});
+  }
+  if (rows.empty()) usage();
+
+  if (summary) {
+    std::printf("\n%-50s %14s %14s\n", "total in units (1 unit = 1 s in the seed)", "Python (seed)", "asyncio C++");
+    for (const row& r : rows)
+      std::printf("%-50s %14.2f %14.2f\n", r.v->name, r.v->python_total, r.total / scale);
+    std::printf("(CPU work 2 units and a write 1 unit, 3 times: serial = 9 units, overlapped = 7)\n");
+  }
+  return 0;
+}
