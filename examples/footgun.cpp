@@ -13,7 +13,7 @@
 //   --scale S       1 unit = S seconds (default 1.0: 2 s of CPU work, 1 s per write, as in the seed)
 //   --variant NAME  run only the variant whose name contains NAME
 //   --summary       end with a table: the seed's Python total next to this library's, in units
-// Shows: lazy task<T> versus eager create_task, eager_task<T> (the seed's js_like_await), future +
+// Shows: lazy task<T> versus eager create_task, gather, eager_task<T> (the seed's js_like_await), future +
 // call_later (an OS operation that starts on call), lock.
 //
 // The test (footgun.check.cmake) checks that every variant ran and that each total is within one
@@ -141,6 +141,19 @@ auto example2_await_before_next_write() -> asyncio::task<> {
   log("Done");
 }
 
+// gather runs the writes concurrently, but they are created lazily and start only when gather is
+// awaited, after all the CPU work: 6 units of work, then 1 of parallel writes.
+auto example3_gather() -> asyncio::task<> {
+  log_starting();
+  std::vector<asyncio::task<>> writes;
+  for (int i = 0; i < 3; ++i) {
+    do_cpu_work(i);
+    writes.push_back(write_output_async(i));
+  }
+  co_await asyncio::gather(std::move(writes));
+  log("Done");
+}
+
 // create_task starts write_output_async(i) at once: it logs, starts the OS write and suspends,
 // all before create_task returns. The write then overlaps the next CPU work.
 auto example6_await_before_next_write_with_task() -> asyncio::task<> {
@@ -225,6 +238,7 @@ struct variant {
 const std::vector<variant> variants = {
     {"example1_await_immediately", example1_await_immediately, 9.10},
     {"example2_await_before_next_write", example2_await_before_next_write, 9.08},
+    {"example3_gather", example3_gather, 7.07},
     {"example6_await_before_next_write_with_task", example6_await_before_next_write_with_task, 9.10},
     {"example7_sleep_with_task", example7_sleep_with_task, 7.07},
     {"example2_await_before_next_write_fixed_function", example2_await_before_next_write_fixed_function, 7.08},
