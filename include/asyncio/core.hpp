@@ -12,6 +12,8 @@
 //                                   failure cancels and awaits the rest, then is rethrown
 //   asyncio::gather(asyncio::return_exceptions, ...)   every outcome as asyncio::result<T>
 //   asyncio::shield(h)              await without passing cancellation on
+//   asyncio::with_task_group(fn)    structured concurrency with Python's TaskGroup semantics;
+//   asyncio::task_group tg; ... co_await tg.join();   the simple object form (see task_group.hpp)
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/future.hpp>
 #include <asyncio/core/gather.hpp>
@@ -19,6 +21,7 @@
 #include <asyncio/core/run.hpp>
 #include <asyncio/core/shield.hpp>
 #include <asyncio/core/task.hpp>
+#include <asyncio/core/task_group.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/time/sleep.hpp>
