@@ -444,7 +444,9 @@ TEST(TaskGroup, SizeShrinksAsChildrenFinish) {  // test_taskgroup_23
       for (int count = 0; count < 10; ++count) {
         co_await asyncio::sleep(100ms);
         g.create_task(value_after(300ms, 0));
-        if (count == 5) EXPECT_LT(g.size(), 5u);
+        if (count == 5) {
+          EXPECT_LT(g.size(), 5u);
+        }
       }
       co_await asyncio::sleep(1350ms);
       EXPECT_EQ(g.size(), 0u);
