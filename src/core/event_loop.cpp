@@ -390,6 +390,29 @@ void event_loop::poll_io(int timeout_ms) {
       continue;
     }
     if (static_cast<std::size_t>(fd) >= fds_.size()) continue;
+    if (fds_[fd].edge) {
+      if (ev & (EPOLLHUP | EPOLLERR)) fds_[fd].ready |= 12;
+      else if (ev & EPOLLRDHUP) fds_[fd].ready |= 4;
+      // A parked waiter takes the readiness; otherwise it is remembered for the next wait. Waiters'
+      // ready() only schedules a task or sends buffered bytes: it never resizes fds_.
+      if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+        if (detail::io_interest* r = std::exchange(fds_[fd].reader, nullptr)) {
+          --watched_fds_;
+          r->ready(r);
+        } else {
+          fds_[fd].ready |= 1;
+        }
+      }
+      if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+        if (detail::io_interest* w = std::exchange(fds_[fd].writer, nullptr)) {
+          --watched_fds_;
+          w->ready(w);
+        } else {
+          fds_[fd].ready |= 2;
+        }
+      }
+      continue;
+    }
     // Re-read the watch after each call: a callback may change or remove interests.
     if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
       if (detail::io_interest* r = fds_[fd].reader) r->ready(r);
@@ -423,9 +446,62 @@ void event_loop::update_fd(int fd) {
   w.registered = wanted;
 }
 
+void event_loop::watch_fd(int fd) {
+  if (fd < 0) throw_os_error(EBADF, "watch_fd");
+  if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 1);
+  fd_watch& w = fds_[fd];
+  if (w.edge) return;
+  if (w.registered != 0) throw invalid_state_error("fd is watched by add_reader/add_writer");
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) throw_os_error(errno, "epoll_ctl");
+  w.edge = true;
+  w.ready = 0;  // EPOLL_CTL_ADD reports the current state at the next epoll_wait
+}
+
+void event_loop::forget_fd(int fd) noexcept {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size() || !fds_[fd].edge) return;
+  fd_watch& w = fds_[fd];
+  epoll_event ev{};
+  (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, &ev);  // ENOENT/EBADF: already gone, fine
+  detail::io_interest* r = std::exchange(w.reader, nullptr);
+  detail::io_interest* wr = std::exchange(w.writer, nullptr);
+  w.edge = false;
+  w.ready = 0;
+  if (r) {
+    --watched_fds_;
+    r->ready(r);
+  }
+  if (wr) {
+    --watched_fds_;
+    wr->ready(wr);
+  }
+}
+
+void event_loop::park_io(int fd, int dir, detail::io_interest* waiter) {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size() || !fds_[fd].edge)
+    throw invalid_state_error("park_io: fd is not watched");
+  detail::io_interest*& slot = dir == 0 ? fds_[fd].reader : fds_[fd].writer;
+  if (slot) throw invalid_state_error(dir == 0 ? "another task is already waiting to read this fd"
+                                               : "another task is already waiting to write this fd");
+  slot = waiter;
+  ++watched_fds_;
+}
+
+auto event_loop::unpark_io(int fd, int dir, detail::io_interest* waiter) noexcept -> bool {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return false;
+  detail::io_interest*& slot = dir == 0 ? fds_[fd].reader : fds_[fd].writer;
+  if (slot != waiter || !fds_[fd].edge) return false;
+  slot = nullptr;
+  --watched_fds_;
+  return true;
+}
+
 void event_loop::set_reader_interest(int fd, detail::io_interest* interest) {
   if (fd < 0) throw_os_error(EBADF, "set_reader_interest");
   if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1);
+  if (fds_[fd].edge) throw invalid_state_error("fd is watched edge-triggered (watch_fd)");
   detail::io_interest* old = fds_[fd].reader;
   fds_[fd].reader = interest;
   try {
@@ -439,6 +515,7 @@ void event_loop::set_reader_interest(int fd, detail::io_interest* interest) {
 void event_loop::set_writer_interest(int fd, detail::io_interest* interest) {
   if (fd < 0) throw_os_error(EBADF, "set_writer_interest");
   if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(fd + 1);
+  if (fds_[fd].edge) throw invalid_state_error("fd is watched edge-triggered (watch_fd)");
   detail::io_interest* old = fds_[fd].writer;
   fds_[fd].writer = interest;
   try {

@@ -240,9 +240,43 @@ class event_loop {
     return timers_.add(when.time_since_epoch().count(), target);
   }
   void cancel_timer(std::uint64_t key) noexcept { timers_.cancel(key); }
-  /// Sets (or with nullptr clears) the interest in fd's readability / writability.
+  /// Sets (or with nullptr clears) the interest in fd's readability / writability (level-triggered:
+  /// one epoll_ctl per change; add_reader/add_writer use it).
   void set_reader_interest(int fd, detail::io_interest* interest);
   void set_writer_interest(int fd, detail::io_interest* interest);
+
+  // Edge-triggered watching: the fast path behind asyncio::lowlevel::wait_readable/wait_writable and
+  // the sockets. An fd is registered once for both directions (EPOLLET) and stays registered until
+  // forget_fd(), so a wait costs no epoll_ctl (TOOLCHAIN §8.9: try the syscall first, wait only on
+  // EAGAIN). Readiness the poller reports while nobody waits is remembered per direction until a
+  // wait consumes it, so no edge is lost. dir: 0 = read, 1 = write.
+
+  /// Registers fd edge-triggered (idempotent). Throws os_error from epoll_ctl; invalid_state_error
+  /// if fd is watched level-triggered (add_reader/add_writer).
+  void watch_fd(int fd);
+  /// Unregisters fd; must be called before fd is closed. Waiters still parked on it are woken.
+  void forget_fd(int fd) noexcept;
+  /// Consumes the remembered readiness of fd in direction dir: true if it was set.
+  /// After a hang-up (EPOLLRDHUP for reads, EPOLLHUP/EPOLLERR for both) it stays true: such an fd
+  /// never blocks again and no further edge would come.
+  auto take_io_ready(int fd, int dir) noexcept -> bool {
+    if (static_cast<std::size_t>(fd) >= fds_.size()) return false;
+    std::uint8_t bit = static_cast<std::uint8_t>(1u << dir);
+    std::uint8_t sticky = dir == 0 ? 12 : 8;
+    bool was = (fds_[fd].ready & (bit | sticky)) != 0;
+    fds_[fd].ready &= static_cast<std::uint8_t>(~bit);
+    return was;
+  }
+  /// Remembers readiness of fd in direction dir (a woken waiter that gave up its turn).
+  void set_io_ready(int fd, int dir) noexcept {
+    if (static_cast<std::size_t>(fd) < fds_.size() && fds_[fd].edge)
+      fds_[fd].ready |= static_cast<std::uint8_t>(1u << dir);
+  }
+  /// Parks w until the poller reports fd ready in direction dir (fd must be watched); w->ready() then
+  /// runs once and w is unlinked. Throws invalid_state_error if another waiter is parked there.
+  void park_io(int fd, int dir, detail::io_interest* w);
+  /// Unlinks w if it is parked on fd/dir (abort, destruction). True if it was.
+  auto unpark_io(int fd, int dir, detail::io_interest* w) noexcept -> bool;
 
   /// The task whose frames are running now, or null in a plain callback.
   [[nodiscard]] auto current_task() const noexcept -> detail::task_core* { return current_; }
@@ -306,6 +340,9 @@ class event_loop {
     detail::io_interest* reader = nullptr;
     detail::io_interest* writer = nullptr;
     std::uint32_t registered = 0;  // events currently registered with epoll
+    bool edge = false;             // watch_fd(): registered EPOLLET for both directions
+    std::uint8_t ready = 0;        // edge: readiness seen with no waiter (bit 0 read, bit 1 write),
+                                   // sticky hang-ups (bit 2 EPOLLRDHUP, bit 3 EPOLLHUP/EPOLLERR)
   };
   struct callback_interest;  // add_reader/add_writer persistent callbacks
 

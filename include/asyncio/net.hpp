@@ -1,0 +1,33 @@
+#pragma once
+// Networking layer: sockets, streams, servers, UDP, Unix sockets and name resolution, with
+// Python's asyncio names.
+//
+//   auto [reader, writer] = co_await asyncio::open_connection("example.org", 80);
+//   writer.write("GET / HTTP/1.0\r\n\r\n");
+//   co_await writer.drain();                       // back-pressure: waits only above 64 KiB
+//   std::string line = co_await reader.readline();
+//   writer.close(); co_await writer.wait_closed();
+//
+//   auto srv = co_await asyncio::start_server(handle, "127.0.0.1", 8888);   // handle(reader, writer)
+//   co_await srv.serve_forever();                  // or srv.shutdown(5s) for a graceful stop
+//
+// Pieces, from the bottom up:
+//   asyncio::lowlevel::wait_readable/wait_writable(fd)   edge-triggered readiness waits
+//   asyncio::address, asyncio::getaddrinfo                addresses (IPv4/IPv6/Unix), DNS off the loop
+//   asyncio::socket + sock_recv/sock_recv_into/sock_sendall/sock_connect/sock_accept/
+//     sock_sendto/sock_recvfrom, create_datagram_socket   Python's loop.sock_* (TCP, UDP, Unix)
+//   asyncio::create_connection                            Happy Eyeballs connect (RFC 8305)
+//   asyncio::open_connection / open_unix_connection       streams (stream_reader, stream_writer)
+//   asyncio::start_server / start_unix_server / server    servers with graceful shutdown
+//
+// Errors are the os_error subclasses of <asyncio/errors.hpp> (connection_reset_error,
+// broken_pipe_error, connection_refused_error, timeout_error...) carrying the std::error_code.
+// No operation raises SIGPIPE. Every operation is a cancellation point that loses no data.
+#include <asyncio/lowlevel/wait_io.hpp>
+#include <asyncio/net/address.hpp>
+#include <asyncio/net/connection.hpp>
+#include <asyncio/net/getaddrinfo.hpp>
+#include <asyncio/net/server.hpp>
+#include <asyncio/net/socket.hpp>
+#include <asyncio/net/stream_reader.hpp>
+#include <asyncio/net/stream_writer.hpp>

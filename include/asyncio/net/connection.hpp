@@ -1,0 +1,64 @@
+#pragma once
+// Opening connections: create_connection (Happy Eyeballs, RFC 8305), open_connection and
+// open_unix_connection (Python's asyncio.open_connection / open_unix_connection).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <asyncio/core/task.hpp>
+#include <asyncio/net/address.hpp>
+#include <asyncio/net/socket.hpp>
+#include <asyncio/net/stream_reader.hpp>
+#include <asyncio/net/stream_writer.hpp>
+#include <asyncio/time/clock.hpp>
+
+namespace asyncio {
+
+/// Options of create_connection / open_connection (Python's loop.create_connection arguments).
+struct connect_options {
+  /// Happy Eyeballs: start the next address's attempt after this delay if the previous one has not
+  /// answered (RFC 8305 recommends 250 ms). Unset: try the addresses one after the other.
+  std::optional<duration> happy_eyeballs_delay;
+  /// Reorder addresses so that families alternate, starting with the first family returned
+  /// (RFC 8305 §4). 0 = keep getaddrinfo's order; defaults to 1 when happy_eyeballs_delay is set.
+  int interleave = -1;
+  /// AF_INET or AF_INET6 to restrict the lookup; AF_UNSPEC for both.
+  int family = AF_UNSPEC;
+  /// Bind the socket to this local address first (e.g. a source port); unset: any.
+  address local_addr;
+  /// Read buffer limit of the streams (readline/readuntil); open_connection only.
+  std::size_t limit = 64 * 1024;
+};
+
+/// Connects to host:port, trying each address getaddrinfo returns (staggered by
+/// happy_eyeballs_delay when set; the first to connect wins and the others are cancelled). The
+/// socket has TCP_NODELAY set, as Python's transports do.
+///
+/// Cancellation: safe; every attempt is cancelled and its socket closed.
+/// Resumes: when one attempt connected, or all failed.
+/// Throws: the attempt's os_error (connection_refused_error...) when there is one address, else
+/// os_error "multiple exceptions" listing them; gai_error if the name does not resolve.
+auto create_connection(std::string host, std::uint16_t port, connect_options options = {}) -> task<socket>;
+
+/// A connected pair of streams. Use with structured bindings: auto [reader, writer] = co_await ...
+struct stream_pair {
+  stream_reader reader;
+  stream_writer writer;
+};
+
+/// Opens a TCP connection and returns its streams (Python's asyncio.open_connection).
+///
+/// Cancellation: safe, as create_connection.
+/// Throws: as create_connection.
+auto open_connection(std::string host, std::uint16_t port, connect_options options = {}) -> task<stream_pair>;
+
+/// Opens a Unix stream socket connection to path (Python's asyncio.open_unix_connection).
+///
+/// Cancellation: safe.
+/// Throws: file_not_found_error, connection_refused_error, other os_error subclasses.
+auto open_unix_connection(std::string path, std::size_t limit = 64 * 1024) -> task<stream_pair>;
+
+/// Wraps a connected socket in streams (Python's open_connection(sock=...)).
+auto make_streams(socket sock, std::size_t limit = 64 * 1024) -> stream_pair;
+
+}  // namespace asyncio

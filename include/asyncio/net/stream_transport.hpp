@@ -1,0 +1,149 @@
+#pragma once
+// detail::stream_transport: the connection state shared by a stream_reader and its stream_writer
+// (Python's selector transport + StreamReader buffer + FlowControlMixin, in one object).
+//
+// Reading is pulled by the reading task (no background reads): the task tries recv() first and
+// waits only on EAGAIN, or when the previous recv was short (the kernel buffer is then empty, per
+// epoll(7)), so a busy connection costs one recv per message and no epoll_ctl.
+// Writing is optimistic too: write() sends at once when nothing is buffered; the rest is buffered
+// and sent from the poller's writability callback (flush_ready) without waking any task.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <asyncio/core/task.hpp>
+#include <asyncio/net/socket.hpp>
+
+namespace asyncio::detail {
+
+/// A task waiting for the write buffer to drain or the transport to close. Intrusive list node.
+struct stream_waiter : suspension {
+  stream_waiter* next = nullptr;
+  stream_waiter* prev = nullptr;
+  task_core* task = nullptr;
+  bool linked = false;
+};
+
+/// Thread safety: loop-affine.
+class stream_transport : io_interest, public std::enable_shared_from_this<stream_transport> {
+ public:
+  explicit stream_transport(socket sock, std::size_t limit);
+  stream_transport(const stream_transport&) = delete;
+  auto operator=(const stream_transport&) -> stream_transport& = delete;
+  ~stream_transport();
+
+  // ---- reading ----
+  /// Receives into buf, bypassing the buffer (the caller emptied it). 0 = EOF.
+  auto recv_into(std::span<char> buf) -> task<std::size_t>;
+  /// Appends at least one byte to the read buffer (false at EOF). Grows it up to `want` bytes free.
+  auto fill(std::size_t want) -> task<bool>;
+  [[nodiscard]] auto buffered() const noexcept -> std::size_t { return rend_ - rbeg_; }
+  [[nodiscard]] auto rdata() const noexcept -> const char* { return rbuf_.get() + rbeg_; }
+  void consume(std::size_t n) noexcept {
+    rbeg_ += n;
+    if (rbeg_ == rend_) rbeg_ = rend_ = 0;
+  }
+  [[nodiscard]] auto eof() const noexcept -> bool { return eof_; }
+  std::size_t limit;
+
+  // ---- writing ----
+  void write(std::string_view data);
+  void write_eof();
+  void close() noexcept;
+  void abort() noexcept;
+  [[nodiscard]] auto is_closing() const noexcept -> bool { return closing_ || !sock_.is_open(); }
+  [[nodiscard]] auto closed() const noexcept -> bool { return !sock_.is_open(); }
+  [[nodiscard]] auto write_buffer_size() const noexcept -> std::size_t { return wbuf_.size() - woff_; }
+  [[nodiscard]] auto paused() const noexcept -> bool { return paused_; }
+  [[nodiscard]] auto write_errno() const noexcept -> int { return write_errno_; }
+  void set_write_buffer_limits(std::size_t high, std::size_t low);
+  [[nodiscard]] auto high_water() const noexcept -> std::size_t { return high_; }
+  [[nodiscard]] auto low_water() const noexcept -> std::size_t { return low_; }
+  /// Throws the connection error recorded by a failed send, if any.
+  void check_write_error() const;
+
+  // waiters (drain: woken when no longer paused; wait_closed: woken when closed)
+  void link(stream_waiter& w, bool for_close) noexcept;
+  void unlink(stream_waiter& w) noexcept;
+
+  [[nodiscard]] auto sock() noexcept -> socket& { return sock_; }
+  [[nodiscard]] auto sock() const noexcept -> const socket& { return sock_; }
+  /// Set for connections owned by a server: it closes them itself, so no "unclosed" report.
+  bool managed = false;
+  address peer;
+  address local;
+
+ private:
+  static void flush_ready(io_interest* self) noexcept;
+  void flush() noexcept;
+  void arm_flush() noexcept;
+  void finish_close() noexcept;
+  void wake(stream_waiter*& head) noexcept;
+  void fail_write(int err) noexcept;
+
+  socket sock_;
+  // read side: rbuf_[rbeg_, rend_) holds unread bytes; allocated on first buffered read, reused.
+  std::unique_ptr<char[]> rbuf_;
+  std::size_t rcap_ = 0, rbeg_ = 0, rend_ = 0;
+  bool eof_ = false;
+  bool read_drained_ = false;  // the last recv was short or EAGAIN: wait before the next one
+  // write side: wbuf_[woff_, size) is unsent.
+  std::string wbuf_;
+  std::size_t woff_ = 0;
+  std::size_t high_ = 64 * 1024, low_ = 16 * 1024;
+  bool paused_ = false;
+  bool flush_armed_ = false;
+  bool closing_ = false;
+  bool eof_requested_ = false;
+  bool eof_sent_ = false;
+  int write_errno_ = 0;
+  stream_waiter* drain_waiters_ = nullptr;
+  stream_waiter* close_waiters_ = nullptr;
+  // Set by close() while bytes remain to be sent: the transport outlives its streams until flushed.
+  std::shared_ptr<stream_transport> keep_alive_;
+};
+
+/// Awaiter for drain()/wait_closed().
+class stream_wait_awaiter : stream_waiter {
+ public:
+  stream_wait_awaiter(std::shared_ptr<stream_transport> t, bool for_close) noexcept
+      : t_(std::move(t)), for_close_(for_close) {
+    suspension::abort = &on_abort;
+  }
+  stream_wait_awaiter(const stream_wait_awaiter&) = delete;
+  ~stream_wait_awaiter() {
+    if (linked) t_->unlink(*this);
+  }
+  [[nodiscard]] auto await_ready() const noexcept -> bool { return done_now(); }
+  template <class P>
+  auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
+    task_core& tc = task_of(h);
+    task = &tc;
+    if (!tc.park(*this, h)) return false;
+    t_->link(*this, for_close_);
+    return true;
+  }
+  void await_resume() {
+    if (task && task->unpark(*this)) task->throw_cancelled();
+    if (!for_close_) t_->check_write_error();
+  }
+
+ private:
+  [[nodiscard]] auto done_now() const noexcept -> bool {
+    if (for_close_) return t_->closed();
+    return !t_->paused() || t_->write_errno() != 0 || t_->closed();
+  }
+  static void on_abort(suspension* self, task_core& tc) noexcept {
+    auto* a = static_cast<stream_wait_awaiter*>(self);
+    if (!a->linked) return;  // already woken, hence already scheduled
+    a->t_->unlink(*a);
+    tc.loop().schedule(tc);
+  }
+  std::shared_ptr<stream_transport> t_;
+  bool for_close_;
+};
+
+}  // namespace asyncio::detail

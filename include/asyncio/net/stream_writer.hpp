@@ -1,0 +1,70 @@
+#pragma once
+// stream_writer: the writing half of a connection (Python's asyncio.StreamWriter).
+#include <any>
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include <asyncio/core/task.hpp>
+#include <asyncio/net/stream_transport.hpp>
+
+namespace asyncio {
+
+/// Writes to a connection. Obtained from open_connection / start_server. Move-only.
+///
+/// write() never suspends: it sends at once what the kernel takes and buffers the rest, which the
+/// loop sends when the socket becomes writable. drain() applies back-pressure: it suspends while the
+/// buffer is above the high-water mark (default 64 KiB) until it falls to the low-water mark
+/// (16 KiB), so a writer that drains after each write holds at most high-water + one write.
+/// Send errors (peer reset, EPIPE) never raise SIGPIPE (MSG_NOSIGNAL); they surface in drain().
+/// Thread safety: loop-affine.
+class stream_writer {
+ public:
+  stream_writer() = default;
+  explicit stream_writer(std::shared_ptr<detail::stream_transport> t) noexcept : t_(std::move(t)) {}
+
+  /// Sends or buffers data (Python's write). Ignored after an error or close (drain reports it).
+  /// Throws: error after write_eof().
+  void write(std::string_view data) { t_->write(data); }
+  /// Writes each element of a range of string-like values (Python's writelines).
+  template <class Range>
+  void writelines(const Range& lines) {
+    for (const auto& l : lines) t_->write(std::string_view(l));
+  }
+  /// Waits until the write buffer is below the low-water mark if it went above the high-water
+  /// mark; returns at once otherwise (Python's drain).
+  /// Cancellation: safe; buffered bytes are still sent.
+  /// Resumes: when the buffer drained to the low-water mark, or the connection failed/closed.
+  /// Throws: connection_reset_error, broken_pipe_error... if a send failed.
+  [[nodiscard]] auto drain() const noexcept -> detail::stream_wait_awaiter {
+    return detail::stream_wait_awaiter(t_, false);
+  }
+  /// Shuts down the write side once buffered bytes are sent (half-close; Python's write_eof).
+  void write_eof() { t_->write_eof(); }
+  [[nodiscard]] auto can_write_eof() const noexcept -> bool { return true; }
+  /// Closes the connection after buffered bytes are sent (Python's close). Does not suspend.
+  void close() noexcept { t_->close(); }
+  /// Closes at once, dropping buffered bytes.
+  void abort() noexcept { t_->abort(); }
+  [[nodiscard]] auto is_closing() const noexcept -> bool { return t_->is_closing(); }
+  /// Waits until the connection is closed (Python's wait_closed).
+  /// Cancellation: safe. Resumes: once the socket is closed.
+  [[nodiscard]] auto wait_closed() const noexcept -> detail::stream_wait_awaiter {
+    return detail::stream_wait_awaiter(t_, true);
+  }
+  /// Sets the high/low water marks (Python's transport.set_write_buffer_limits).
+  /// Throws: std::invalid_argument if low > high.
+  void set_write_buffer_limits(std::size_t high, std::size_t low) { t_->set_write_buffer_limits(high, low); }
+  /// Bytes buffered and not yet sent (Python's transport.get_write_buffer_size).
+  [[nodiscard]] auto get_write_buffer_size() const noexcept -> std::size_t { return t_->write_buffer_size(); }
+  /// "peername" and "sockname" give an asyncio::address, "socket" the fd (int); otherwise empty
+  /// (Python's get_extra_info).
+  [[nodiscard]] auto get_extra_info(std::string_view name) const -> std::any;
+
+  [[nodiscard]] auto transport() const noexcept -> const std::shared_ptr<detail::stream_transport>& { return t_; }
+
+ private:
+  std::shared_ptr<detail::stream_transport> t_;
+};
+
+}  // namespace asyncio

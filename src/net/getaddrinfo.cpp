@@ -1,0 +1,118 @@
+// getaddrinfo off the loop. Until asyncio::to_thread (threads layer) is on main, a small private
+// bridge runs the lookup on a detached thread and posts the result back with call_soon_threadsafe.
+// The shared state holds no loop-affine object, so the worker thread may drop the last reference.
+#include <asyncio/net/getaddrinfo.hpp>
+
+#include <asyncio/core/future.hpp>
+
+#include <netdb.h>
+
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace asyncio {
+namespace {
+
+class gai_category_impl : public std::error_category {
+ public:
+  [[nodiscard]] auto name() const noexcept -> const char* override { return "getaddrinfo"; }
+  [[nodiscard]] auto message(int code) const -> std::string override { return ::gai_strerror(code); }
+};
+
+struct lookup_result {
+  int code = 0;   // EAI_* or 0
+  int sys_errno = 0;
+  std::vector<addrinfo_entry> entries;
+};
+
+auto blocking_lookup(const std::string& host, const std::string& port, const getaddrinfo_options& o,
+                     int extra_flags) -> lookup_result {
+  addrinfo hints{};
+  hints.ai_family = o.family;
+  hints.ai_socktype = o.type;
+  hints.ai_protocol = o.protocol;
+  hints.ai_flags = o.flags | extra_flags;
+  addrinfo* list = nullptr;
+  lookup_result r;
+  r.code = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.empty() ? nullptr : port.c_str(),
+                         &hints, &list);
+  if (r.code == EAI_SYSTEM) r.sys_errno = errno;
+  if (r.code != 0) return r;
+  for (addrinfo* ai = list; ai; ai = ai->ai_next) {
+    addrinfo_entry e;
+    e.family = ai->ai_family;
+    e.type = ai->ai_socktype;
+    e.protocol = ai->ai_protocol;
+    if (ai->ai_canonname) e.canonname = ai->ai_canonname;
+    e.addr = address(ai->ai_addr, ai->ai_addrlen);
+    r.entries.push_back(std::move(e));
+  }
+  ::freeaddrinfo(list);
+  return r;
+}
+
+auto unpack(lookup_result r, const std::string& host) -> std::vector<addrinfo_entry> {
+  if (r.code == EAI_SYSTEM) throw_os_error(r.sys_errno, "getaddrinfo " + host);
+  if (r.code != 0) throw gai_error(std::error_code(r.code, gai_category()), "getaddrinfo " + host);
+  return std::move(r.entries);
+}
+
+// Loop side of one lookup; lives in the awaiting coroutine frame.
+struct lookup_slot {
+  future<lookup_result> result;
+};
+
+struct bridge {
+  std::mutex m;
+  event_loop* loop = nullptr;    // null once the awaiting frame is gone
+  lookup_slot* slot = nullptr;   // touched on the loop thread only
+  lookup_result value;
+};
+
+}  // namespace
+
+auto gai_category() noexcept -> const std::error_category& {
+  static const gai_category_impl category;
+  return category;
+}
+
+auto getaddrinfo(std::string host, std::string port, getaddrinfo_options options)
+    -> task<std::vector<addrinfo_entry>> {
+  // Numeric hosts need no lookup: do it inline and skip the thread.
+  {
+    lookup_result quick = blocking_lookup(host, port, options, AI_NUMERICHOST | AI_NUMERICSERV);
+    if (quick.code == 0) co_return std::move(quick.entries);
+    if (host.empty()) co_return unpack(std::move(quick), host);
+  }
+  auto b = std::make_shared<bridge>();
+  lookup_slot slot;
+  b->loop = &get_running_loop();
+  b->slot = &slot;
+  struct detach_guard {
+    std::shared_ptr<bridge>& b;
+    ~detach_guard() {
+      std::lock_guard lock(b->m);
+      b->loop = nullptr;
+      b->slot = nullptr;
+    }
+  } guard{b};
+  std::thread([b, host, port, options] {
+    lookup_result r = blocking_lookup(host, port, options, 0);
+    std::lock_guard lock(b->m);
+    b->value = std::move(r);
+    if (!b->loop) return;
+    b->loop->call_soon_threadsafe([b] {
+      lookup_slot* s = nullptr;
+      {
+        std::lock_guard inner(b->m);
+        s = b->slot;
+      }
+      if (s && !s->result.done()) s->result.set_result(std::move(b->value));
+    });
+  }).detach();
+  lookup_result r = co_await slot.result;
+  co_return unpack(std::move(r), host);
+}
+
+}  // namespace asyncio

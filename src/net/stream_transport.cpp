@@ -1,0 +1,272 @@
+#include <asyncio/net/stream_transport.hpp>
+
+#include <asyncio/errors.hpp>
+#include <asyncio/lowlevel/wait_io.hpp>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace asyncio::detail {
+
+namespace {
+// First size of the read buffer; it grows (up to what a readexactly/readuntil needs) and is reused.
+constexpr std::size_t initial_read_buffer = 16 * 1024;
+}  // namespace
+
+stream_transport::stream_transport(socket sock, std::size_t lim) : limit(lim), sock_(std::move(sock)) {
+  io_interest::ready = &flush_ready;
+}
+
+stream_transport::~stream_transport() {
+  if (flush_armed_) {
+    if (event_loop* loop = running_loop()) loop->unpark_io(sock_.fileno(), 1, this);
+    flush_armed_ = false;
+  }
+  if (sock_.is_open()) {
+    if (!managed) report_unclosed("unclosed stream transport fd=" + std::to_string(sock_.fileno()) +
+                                  " (call stream_writer::close())");
+    sock_.close();
+  }
+}
+
+// ---- reading -------------------------------------------------------------------------------------
+
+auto stream_transport::recv_into(std::span<char> buf) -> task<std::size_t> {
+  for (;;) {
+    if (eof_ || !sock_.is_open()) {
+      eof_ = true;
+      co_return 0;
+    }
+    int fd = sock_.fileno();
+    if (read_drained_) {
+      co_await lowlevel::wait_readable(fd);
+      read_drained_ = false;
+      continue;
+    }
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n > 0) {
+      // Short read on a stream socket: the kernel buffer is empty (epoll(7)); skip the EAGAIN read.
+      if (static_cast<std::size_t>(n) < buf.size()) read_drained_ = true;
+      co_return static_cast<std::size_t>(n);
+    }
+    if (n == 0) {
+      eof_ = true;
+      co_return 0;
+    }
+    if (errno == EAGAIN) {
+      read_drained_ = true;
+    } else if (errno != EINTR) {
+      throw_os_error(errno, "recv");
+    }
+  }
+}
+
+auto stream_transport::fill(std::size_t want) -> task<bool> {
+  if (eof_) co_return false;
+  // Make room: move unread bytes to the front, grow if `want` bytes do not fit.
+  if (rbeg_ > 0 && (rcap_ - rend_ < want || rbeg_ == rend_)) {
+    std::memmove(rbuf_.get(), rbuf_.get() + rbeg_, rend_ - rbeg_);
+    rend_ -= rbeg_;
+    rbeg_ = 0;
+  }
+  if (rcap_ - rend_ < want || rcap_ == 0) {
+    std::size_t cap = std::max({initial_read_buffer, rcap_ * 2, rend_ + want});
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (rend_) std::memcpy(bigger.get(), rbuf_.get(), rend_);
+    rbuf_ = std::move(bigger);
+    rcap_ = cap;
+  }
+  std::size_t n = co_await recv_into(std::span<char>(rbuf_.get() + rend_, rcap_ - rend_));
+  rend_ += n;
+  co_return n > 0;
+}
+
+// ---- writing -------------------------------------------------------------------------------------
+
+void stream_transport::set_write_buffer_limits(std::size_t high, std::size_t low) {
+  if (low > high) throw std::invalid_argument("low-water mark above the high-water mark");
+  high_ = high;
+  low_ = low;
+  if (write_buffer_size() > high_) paused_ = true;
+}
+
+void stream_transport::check_write_error() const {
+  if (write_errno_ != 0) throw_os_error(write_errno_, "connection lost");
+}
+
+void stream_transport::write(std::string_view data) {
+  if (eof_requested_) throw error("write() after write_eof()");
+  if (data.empty() || write_errno_ != 0 || closing_ || !sock_.is_open()) return;  // drain() reports errors
+  if (write_buffer_size() == 0) {
+    // Optimistic: send now; only what the kernel does not take is buffered.
+    for (;;) {
+      ssize_t n = ::send(sock_.fileno(), data.data(), data.size(), MSG_NOSIGNAL);
+      if (n >= 0) {
+        data.remove_prefix(static_cast<std::size_t>(n));
+        break;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      fail_write(errno);
+      return;
+    }
+    if (data.empty()) return;
+    wbuf_.clear();
+    woff_ = 0;
+  }
+  wbuf_.append(data);
+  if (write_buffer_size() > high_) paused_ = true;
+  arm_flush();
+}
+
+void stream_transport::arm_flush() noexcept {
+  if (flush_armed_ || !sock_.is_open()) return;
+  event_loop* loop = running_loop();
+  if (!loop) return;
+  try {
+    loop->watch_fd(sock_.fileno());
+    // Readiness seen with no waiter: try at once rather than waiting for an edge that came already.
+    if (loop->take_io_ready(sock_.fileno(), 1)) {
+      flush();
+      if (write_buffer_size() == 0 || !sock_.is_open() || write_errno_) return;
+    }
+    loop->park_io(sock_.fileno(), 1, this);
+    flush_armed_ = true;
+  } catch (...) {
+    fail_write(EBADF);
+  }
+}
+
+void stream_transport::flush_ready(io_interest* self) noexcept {
+  auto* t = static_cast<stream_transport*>(self);
+  std::shared_ptr<stream_transport> hold = t->keep_alive_;  // *t may be released below
+  t->flush_armed_ = false;
+  if (t->sock_.is_open()) t->flush();
+  else t->wake(t->drain_waiters_);  // forget_fd() of a closing socket
+  if (t->write_buffer_size() > 0 && t->sock_.is_open() && !t->write_errno_) t->arm_flush();
+  if (!t->sock_.is_open()) t->keep_alive_.reset();
+}
+
+void stream_transport::flush() noexcept {
+  while (write_buffer_size() > 0) {
+    ssize_t n = ::send(sock_.fileno(), wbuf_.data() + woff_, write_buffer_size(), MSG_NOSIGNAL);
+    if (n >= 0) {
+      woff_ += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) break;
+    fail_write(errno);
+    return;
+  }
+  std::size_t left = write_buffer_size();
+  if (left == 0) {
+    wbuf_.clear();
+    woff_ = 0;
+    // Keep the buffer's memory for the next burst unless it grew large.
+    if (wbuf_.capacity() > 4 * high_) wbuf_.shrink_to_fit();
+  } else if (woff_ > left) {
+    wbuf_.erase(0, woff_);
+    woff_ = 0;
+  }
+  if (paused_ && left <= low_) {
+    paused_ = false;
+    wake(drain_waiters_);
+  }
+  if (left == 0) {
+    if (eof_requested_ && !eof_sent_) {
+      eof_sent_ = true;
+      ::shutdown(sock_.fileno(), SHUT_WR);
+    }
+    if (closing_) finish_close();
+  }
+}
+
+void stream_transport::fail_write(int err) noexcept {
+  write_errno_ = err;
+  wbuf_.clear();
+  woff_ = 0;
+  paused_ = false;
+  wake(drain_waiters_);
+  if (closing_) finish_close();
+}
+
+void stream_transport::write_eof() {
+  if (eof_requested_ || !sock_.is_open()) return;
+  eof_requested_ = true;
+  if (write_buffer_size() == 0) {
+    eof_sent_ = true;
+    ::shutdown(sock_.fileno(), SHUT_WR);
+  }
+}
+
+void stream_transport::close() noexcept {
+  if (closing_) return;
+  closing_ = true;
+  if (write_buffer_size() == 0 || write_errno_ != 0) {
+    finish_close();
+    return;
+  }
+  // flush() closes once the buffer is sent; stay alive until then even if the streams are dropped.
+  try {
+    keep_alive_ = shared_from_this();
+  } catch (const std::bad_weak_ptr&) {
+  }
+}
+
+void stream_transport::abort() noexcept {
+  closing_ = true;
+  wbuf_.clear();
+  woff_ = 0;
+  finish_close();
+  keep_alive_.reset();  // the caller (a stream_writer) still holds a reference
+}
+
+void stream_transport::finish_close() noexcept {
+  if (!sock_.is_open()) return;
+  if (flush_armed_) {
+    if (event_loop* loop = running_loop()) loop->unpark_io(sock_.fileno(), 1, this);
+    flush_armed_ = false;
+  }
+  sock_.close();  // forget_fd wakes a reader parked on the fd; it then sees EOF
+  eof_ = true;
+  paused_ = false;
+  wake(drain_waiters_);
+  wake(close_waiters_);
+}
+
+// ---- waiters ------------------------------------------------------------------------------------
+
+void stream_transport::link(stream_waiter& w, bool for_close) noexcept {
+  stream_waiter*& head = for_close ? close_waiters_ : drain_waiters_;
+  w.prev = nullptr;
+  w.next = head;
+  if (head) head->prev = &w;
+  head = &w;
+  w.linked = true;
+}
+
+void stream_transport::unlink(stream_waiter& w) noexcept {
+  if (!w.linked) return;
+  if (w.prev) w.prev->next = w.next;
+  else if (drain_waiters_ == &w) drain_waiters_ = w.next;
+  else if (close_waiters_ == &w) close_waiters_ = w.next;
+  if (w.next) w.next->prev = w.prev;
+  w.next = w.prev = nullptr;
+  w.linked = false;
+}
+
+void stream_transport::wake(stream_waiter*& head) noexcept {
+  while (stream_waiter* w = head) {
+    head = w->next;
+    if (head) head->prev = nullptr;
+    w->next = w->prev = nullptr;
+    w->linked = false;
+    w->task->loop().schedule(*w->task);  // waiting_ stays set: nothing to lose
+  }
+}
+
+}  // namespace asyncio::detail

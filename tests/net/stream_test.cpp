@@ -1,0 +1,477 @@
+// Streams over loopback between our own client and server: echo, readline/readexactly/readuntil
+// and their errors, half-close, back-pressure, peer reset, cancellation of every stream operation,
+// graceful shutdown, IPv6 and Unix sockets. Real clock (I/O does not mix with autojump); every wait
+// is bounded by a small timeout.
+#include <asyncio/asyncio.hpp>
+#include <gtest/gtest.h>
+
+#include <support/net_helpers.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+using namespace std::chrono_literals;
+using asyncio::task;
+
+namespace {
+
+auto echo_handler(asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+  char buf[4096];
+  for (;;) {
+    std::size_t n = co_await r.read_into(buf);
+    if (n == 0) break;
+    w.write(std::string_view(buf, n));
+    co_await w.drain();
+  }
+}
+
+template <class F>
+void run_test(F body) {
+  asyncio::run(body());
+}
+
+TEST(Stream, EchoRoundTripIPv4) {
+  run_test([]() -> task<void> {
+    auto srv = co_await asyncio::start_server(echo_handler, "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    w.write("hello\n");
+    co_await w.drain();
+    EXPECT_EQ(co_await r.readline(), "hello\n");
+    auto peer = std::any_cast<asyncio::address>(w.get_extra_info("peername"));
+    EXPECT_EQ(peer.port(), srv.port());
+    EXPECT_EQ(peer.host(), "127.0.0.1");
+    EXPECT_GE(std::any_cast<int>(w.get_extra_info("socket")), 0);
+    w.close();
+    co_await w.wait_closed();
+    EXPECT_TRUE(w.is_closing());
+    srv.close();
+    co_await srv.wait_closed();
+  });
+}
+
+TEST(Stream, EchoIPv6AndLargeMessages) {
+  run_test([]() -> task<void> {
+    auto srv = co_await asyncio::start_server(echo_handler, "::1", 0);
+    auto [r, w] = co_await asyncio::open_connection("::1", srv.port());
+    std::string big(1 << 20, 'x');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+    // Write and read concurrently: 1 MiB does not fit in the socket buffers.
+    auto writer = asyncio::create_task([](asyncio::stream_writer w, std::string data) -> task<void> {
+      w.write(data);
+      co_await w.drain();
+      w.write_eof();
+    }(w, big));
+    std::string got = co_await r.read();
+    co_await writer;
+    EXPECT_EQ(got.size(), big.size());
+    EXPECT_TRUE(got == big);
+    EXPECT_TRUE(r.at_eof());
+    w.close();
+    co_await srv.shutdown(1s);
+  });
+}
+
+TEST(Stream, ReadexactlyReaduntilAndErrors) {
+  run_test([]() -> task<void> {
+    auto srv = co_await asyncio::start_server(
+        [](asyncio::stream_reader, asyncio::stream_writer w) -> task<void> {
+          w.write("abcdef|ghi|");
+          w.write(std::string(200, 'z'));
+          w.write("tail");
+          w.write_eof();
+          co_return;
+        },
+        "127.0.0.1", 0);
+    asyncio::connect_options opts;
+    opts.limit = 100;
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port(), opts);
+    EXPECT_EQ(co_await r.readexactly(3), "abc");
+    EXPECT_EQ(co_await r.readuntil("|"), "def|");
+    EXPECT_EQ(co_await r.readuntil("|"), "ghi|");
+    bool overrun = false;
+    try {
+      (void)co_await r.readuntil("|");
+    } catch (const asyncio::limit_overrun_error&) {
+      overrun = true;
+    }
+    EXPECT_TRUE(overrun);
+    // Drain the 'z's, then readexactly past EOF gives the partial bytes.
+    std::string rest;
+    bool incomplete = false;
+    try {
+      (void)co_await r.readexactly(1000);
+    } catch (const asyncio::incomplete_read_error& e) {
+      incomplete = true;
+      rest = e.partial();
+      EXPECT_EQ(e.expected(), 1000u);
+    }
+    EXPECT_TRUE(incomplete);
+    EXPECT_EQ(rest.substr(rest.size() - 4), "tail");
+    EXPECT_TRUE(r.at_eof());
+    EXPECT_EQ(co_await r.read(10), "");
+    EXPECT_EQ(co_await r.readline(), "");
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+  });
+}
+
+TEST(Stream, ReadlineReturnsPartialLastLineAndDropsOverlongLine) {
+  run_test([]() -> task<void> {
+    auto srv = co_await asyncio::start_server(
+        [](asyncio::stream_reader, asyncio::stream_writer w) -> task<void> {
+          w.write(std::string(50, 'a') + "\nshort\nlast");
+          co_return;  // the server closes the connection after the handler
+        },
+        "127.0.0.1", 0);
+    asyncio::connect_options opts;
+    opts.limit = 20;
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port(), opts);
+    bool overrun = false;
+    try {
+      (void)co_await r.readline();
+    } catch (const asyncio::limit_overrun_error&) {
+      overrun = true;
+    }
+    EXPECT_TRUE(overrun);
+    EXPECT_EQ(co_await r.readline(), "short\n");
+    EXPECT_EQ(co_await r.readline(), "last");
+    EXPECT_EQ(co_await r.readline(), "");
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+  });
+}
+
+TEST(Stream, HalfCloseBothWays) {
+  run_test([]() -> task<void> {
+    // The server reads to EOF, then answers with the byte count and closes.
+    auto srv = co_await asyncio::start_server(
+        [](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+          std::string all = co_await r.read();
+          w.write(std::to_string(all.size()));
+        },
+        "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    w.write(std::string(300000, 'q'));
+    w.write_eof();
+    EXPECT_EQ(co_await r.read(), "300000");
+    EXPECT_TRUE(r.at_eof());
+    w.close();
+    co_await w.wait_closed();
+    srv.close();
+    co_await srv.wait_closed();
+  });
+}
+
+TEST(Stream, SlowReaderBoundsWriteBuffer) {
+  run_test([]() -> task<void> {
+    // The peer reads nothing until told; the writer drains after every write, so its buffer never
+    // exceeds the high-water mark plus one write.
+    auto release = std::make_shared<bool>(false);
+    auto srv = co_await asyncio::start_server(
+        [release](asyncio::stream_reader r, asyncio::stream_writer) -> task<void> {
+          while (!*release) co_await asyncio::sleep(1ms);
+          (void)co_await r.read();
+        },
+        "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    const std::size_t high = 64 * 1024, chunk = 16 * 1024;
+    w.set_write_buffer_limits(high, high / 4);
+    std::string data(chunk, 's');
+    std::size_t max_buffered = 0;
+    auto writer = asyncio::create_task([](asyncio::stream_writer w, std::string data,
+                                          std::size_t* max_buffered) -> task<void> {
+      for (int i = 0; i < 2000; ++i) {  // 32 MiB: far more than the socket buffers hold
+        w.write(data);
+        *max_buffered = std::max(*max_buffered, w.get_write_buffer_size());
+        co_await w.drain();
+      }
+      w.write_eof();
+    }(w, data, &max_buffered));
+    // Wait until the writer is blocked in drain with a full buffer.
+    EXPECT_TRUE(co_await test_support::eventually([&] { return w.get_write_buffer_size() > high; }));
+    co_await asyncio::sleep(20ms);
+    EXPECT_FALSE(writer.done());
+    EXPECT_LE(max_buffered, high + chunk);
+    *release = true;
+    co_await writer;
+    EXPECT_LE(max_buffered, high + chunk);
+    w.close();
+    co_await w.wait_closed();
+    co_await srv.shutdown(2s);
+  });
+}
+
+TEST(Stream, PeerResetRaisesInDrainWithoutSigpipe) {
+  run_test([]() -> task<void> {
+    // The server resets the connection at once (SO_LINGER 0 + close sends RST).
+    auto srv = co_await asyncio::start_server(
+        [](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+          (void)co_await r.readline();  // reset only once the client is surely connected
+          int fd = std::any_cast<int>(w.get_extra_info("socket"));
+          linger l{1, 0};
+          ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+          w.abort();
+          co_return;
+        },
+        "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    w.write("reset me\n");
+    bool raised = false;
+    std::string chunk(64 * 1024, 'r');
+    try {
+      for (int i = 0; i < 1000; ++i) {
+        w.write(chunk);
+        co_await w.drain();
+        co_await asyncio::sleep(1ms);
+      }
+    } catch (const asyncio::connection_error& e) {
+      raised = true;
+      EXPECT_TRUE(e.code().value() == ECONNRESET || e.code().value() == EPIPE) << e.what();
+    }
+    EXPECT_TRUE(raised);
+    // The read side sees the reset too (or EOF if the reset was consumed by the write side).
+    try {
+      (void)co_await r.read(100);
+    } catch (const asyncio::connection_reset_error&) {
+    }
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+  });
+}
+
+TEST(Stream, ConnectionRefused) {
+  run_test([]() -> task<void> {
+    // Bind a port and close it: nothing listens there.
+    asyncio::socket s(AF_INET, SOCK_STREAM);
+    s.bind(asyncio::address::ipv4("127.0.0.1", 0));
+    std::uint16_t port = s.getsockname().port();
+    s.close();
+    bool refused = false;
+    try {
+      (void)co_await asyncio::open_connection("127.0.0.1", port);
+    } catch (const asyncio::connection_refused_error& e) {
+      refused = true;
+      EXPECT_EQ(e.code().value(), ECONNREFUSED);
+    }
+    EXPECT_TRUE(refused);
+  });
+}
+
+TEST(Stream, CancelEveryReadOperation) {
+  run_test([]() -> task<void> {
+    // The server sends nothing until it gets "go", then "0123456789\n".
+    auto srv = co_await asyncio::start_server(
+        [](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+          for (;;) {
+            std::string line = co_await r.readline();
+            if (line.empty()) break;
+            w.write("0123456789\n");
+          }
+        },
+        "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    auto reader = std::make_shared<asyncio::stream_reader>(r);
+    // Each read is cancelled while parked; afterwards the stream still works and loses no byte.
+    std::vector<std::function<task<void>()>> ops = {
+        [reader]() -> task<void> { (void)co_await reader->read(5); },
+        [reader]() -> task<void> { (void)co_await reader->read(); },
+        [reader]() -> task<void> { (void)co_await reader->readline(); },
+        [reader]() -> task<void> { (void)co_await reader->readexactly(5); },
+        [reader]() -> task<void> { (void)co_await reader->readuntil("x"); },
+        [reader]() -> task<void> {
+          char buf[8];
+          (void)co_await reader->read_into(buf);
+        },
+    };
+    for (auto& op : ops) {
+      auto h = asyncio::create_task(op());
+      co_await asyncio::sleep(2ms);
+      EXPECT_FALSE(h.done());
+      co_await test_support::cancel_and_wait(h);
+      EXPECT_TRUE(h.cancelled());
+    }
+    w.write("go\n");
+    EXPECT_EQ(co_await r.readline(), "0123456789\n");
+    // A readexactly cancelled after part of the data arrived keeps it buffered.
+    auto h = asyncio::create_task([](asyncio::stream_reader r) -> task<void> {
+      (void)co_await r.readexactly(15);
+    }(r));
+    w.write("go\n");
+    EXPECT_TRUE(co_await test_support::eventually([&] { return r.buffered() == 11; }));
+    co_await test_support::cancel_and_wait(h);
+    EXPECT_TRUE(h.cancelled());
+    EXPECT_EQ(co_await r.readexactly(11), "0123456789\n");
+    w.close();
+    co_await srv.shutdown(1s);
+  });
+}
+
+TEST(Stream, CancelDrainAndWaitClosed) {
+  run_test([]() -> task<void> {
+    auto release = std::make_shared<bool>(false);
+    auto srv = co_await asyncio::start_server(
+        [release](asyncio::stream_reader r, asyncio::stream_writer) -> task<void> {
+          while (!*release) co_await asyncio::sleep(1ms);
+          (void)co_await r.read();
+        },
+        "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    w.set_write_buffer_limits(1024, 0);
+    w.write(std::string(8 << 20, 'd'));  // more than the socket buffers: stays paused
+    auto drain = asyncio::create_task([](asyncio::stream_writer w) -> task<void> { co_await w.drain(); }(w));
+    auto closed = asyncio::create_task([](asyncio::stream_writer w) -> task<void> { co_await w.wait_closed(); }(w));
+    co_await asyncio::sleep(5ms);
+    EXPECT_FALSE(drain.done());
+    EXPECT_FALSE(closed.done());
+    co_await test_support::cancel_and_wait(drain);
+    co_await test_support::cancel_and_wait(closed);
+    EXPECT_TRUE(drain.cancelled());
+    EXPECT_TRUE(closed.cancelled());
+    // The buffered bytes still go out once the peer reads.
+    *release = true;
+    co_await w.drain();
+    w.write_eof();
+    w.close();
+    co_await w.wait_closed();
+    co_await srv.shutdown(2s);
+  });
+}
+
+TEST(Server, GracefulShutdownWaitsThenCancels) {
+  run_test([]() -> task<void> {
+    auto finished = std::make_shared<int>(0);
+    auto cancelled = std::make_shared<int>(0);
+    auto srv = co_await asyncio::start_server(
+        [finished, cancelled](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+          std::string cmd = co_await r.readline();
+          try {
+            co_await asyncio::sleep(cmd == "quick\n" ? 20ms : 10s);
+          } catch (const asyncio::cancelled_error&) {
+            ++*cancelled;
+            throw;
+          }
+          w.write("done\n");
+          ++*finished;
+        },
+        "127.0.0.1", 0);
+    auto a = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    auto b = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    a.writer.write("quick\n");
+    b.writer.write("slow\n");
+    EXPECT_TRUE(co_await test_support::eventually([&] { return srv.active_connections() == 2; }));
+    auto t0 = std::chrono::steady_clock::now();
+    co_await srv.shutdown(200ms);
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_LT(took, 5s);
+    EXPECT_EQ(*finished, 1);
+    EXPECT_EQ(*cancelled, 1);
+    EXPECT_EQ(srv.active_connections(), 0u);
+    EXPECT_FALSE(srv.is_serving());
+    EXPECT_EQ(co_await a.reader.read(), "done\n");
+    EXPECT_EQ(co_await b.reader.read(), "");
+    // No new connection is accepted.
+    bool refused = false;
+    try {
+      (void)co_await asyncio::open_connection("127.0.0.1", srv.sockets().empty() ? 1 : 1);
+    } catch (const asyncio::os_error&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused);
+    a.writer.close();
+    b.writer.close();
+  });
+}
+
+TEST(Server, ServeForeverStopsOnCancel) {
+  run_test([]() -> task<void> {
+    auto srv = std::make_shared<asyncio::server>(co_await asyncio::start_server(
+        echo_handler, "127.0.0.1", 0, asyncio::server_options{.start_serving = false}));
+    EXPECT_FALSE(srv->is_serving());
+    auto forever = asyncio::create_task(srv->serve_forever());
+    EXPECT_TRUE(srv->is_serving());
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv->port());
+    w.write("ping\n");
+    EXPECT_EQ(co_await r.readline(), "ping\n");
+    w.close();
+    co_await test_support::cancel_and_wait(forever);
+    EXPECT_TRUE(forever.cancelled());
+    EXPECT_FALSE(srv->is_serving());
+    co_await srv->wait_closed();
+  });
+}
+
+TEST(Server, ReusePortRunsTwoListenersOnOnePort) {
+  run_test([]() -> task<void> {
+    asyncio::server_options o;
+    o.reuse_port = true;
+    auto a = co_await asyncio::start_server(echo_handler, "127.0.0.1", 0, o);
+    auto b = co_await asyncio::start_server(echo_handler, "127.0.0.1", a.port(), o);
+    EXPECT_EQ(a.port(), b.port());
+    for (int i = 0; i < 4; ++i) {
+      auto [r, w] = co_await asyncio::open_connection("127.0.0.1", a.port());
+      w.write("x\n");
+      EXPECT_EQ(co_await r.readline(), "x\n");
+      w.close();
+    }
+    a.close();
+    b.close();
+    co_await a.wait_closed();
+    co_await b.wait_closed();
+  });
+}
+
+TEST(Server, HandlerExceptionIsReportedAndConnectionClosed) {
+  std::string reported;
+  asyncio::event_loop loop;
+  loop.set_exception_handler([&](asyncio::event_loop&, const asyncio::exception_context& c) { reported = c.message; });
+  loop.run_until_complete([]() -> task<void> {
+    auto srv = co_await asyncio::start_server(
+        [](asyncio::stream_reader, asyncio::stream_writer) -> task<void> {
+          throw std::runtime_error("boom");
+          co_return;
+        },
+        "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    EXPECT_EQ(co_await r.read(), "");
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+  }());
+  loop.close();
+  EXPECT_NE(reported.find("client_connected_cb"), std::string::npos);
+}
+
+TEST(Server, UnclosedServerIsReported) {
+  std::string reported;
+  asyncio::event_loop loop;
+  loop.set_exception_handler([&](asyncio::event_loop&, const asyncio::exception_context& c) { reported = c.message; });
+  loop.run_until_complete([]() -> task<void> {
+    auto srv = co_await asyncio::start_server(echo_handler, "127.0.0.1", 0);
+    (void)srv;
+  }());
+  loop.close();
+  EXPECT_NE(reported.find("unclosed server"), std::string::npos);
+}
+
+TEST(Unix, StreamsOverUnixSocket) {
+  run_test([]() -> task<void> {
+    std::string path = "/tmp/asyncio_net_test_" + std::to_string(::getpid()) + ".sock";
+    auto srv = co_await asyncio::start_unix_server(echo_handler, path);
+    auto [r, w] = co_await asyncio::open_unix_connection(path);
+    w.write("over unix\n");
+    EXPECT_EQ(co_await r.readline(), "over unix\n");
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+    EXPECT_NE(::access(path.c_str(), F_OK), 0);  // the socket file is removed on close
+  });
+}
+
+}  // namespace
