@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# TCP echo on loopback, side by side with the peers of ../shared/peers/net (same load generator,
+# same measure.py wrapper that waits for a quiet machine and retries disturbed runs).
+#
+#   bench/echo.sh                 3 repetitions, 10 s runs, every server, 1 KiB and 16 KiB
+#   REPS=1 DUR=5 bench/echo.sh    quick run
+#   ONLY="asyncio_cpp c_epoll" bench/echo.sh
+#
+# Server pinned to CPU 1, load generator (echo_load -c 100) to CPU 0. Prints one line per run:
+#   name size rps p99_us server_cpu_us_per_req
+# (server CPU per request = server process CPU over the run / requests), then the medians and the
+# ratios to c_epoll. Peers are built into bench/results/echo-build (the peer tree is read-only).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PEERS=${PEERS_DIR:-$ROOT/../shared/peers/net}
+[ -d "$PEERS" ] || PEERS=/work/shared/peers/net
+OUT=$ROOT/bench/results/echo-build
+RES=$ROOT/bench/results/echo-$(date +%Y%m%d-%H%M%S).txt
+REPS=${REPS:-3}; DUR=${DUR:-10}; ONLY=${ONLY:-}
+PY=/usr/bin/python3
+mkdir -p "$OUT"
+
+# ---- build
+cmake -S . -B build-bench -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Release \
+      -DASYNCIO_BUILD_BENCHMARKS=ON -DASYNCIO_BUILD_TESTS=OFF -DASYNCIO_BUILD_EXAMPLES=OFF >/dev/null || exit 1
+ninja -C build-bench bench_echo_server >/dev/null || exit 1
+gcc -O2 -Wall -o "$OUT/echo_load" "$PEERS/tools/echo_load.c" || exit 1
+gcc -O2 -Wall -o "$OUT/echo_epoll" "$PEERS/servers/echo_epoll.c" || exit 1
+[ "$OUT/echo_asio" -nt "$PEERS/servers/echo_asio.cpp" ] ||
+  g++ -std=c++20 -O2 -Wall -o "$OUT/echo_asio" "$PEERS/servers/echo_asio.cpp" -pthread || exit 1
+if command -v go >/dev/null; then
+  GOCACHE=$OUT/gocache GO111MODULE=off GOFLAGS= go build -o "$OUT/echo_go" "$PEERS/servers/echo_go.go" || exit 1
+fi
+
+server_cmd() { # name port
+  case $1 in
+    asyncio_cpp)     CMD=("$ROOT/build-bench/bench/bench_echo_server" "$2") ;;
+    c_epoll)         CMD=("$OUT/echo_epoll" "$2") ;;
+    asio_coro)       CMD=("$OUT/echo_asio" "$2") ;;
+    go_net)          CMD=(env GOMAXPROCS=1 "$OUT/echo_go" "$2") ;;
+    uvloop_protocol) CMD=($PY "$PEERS/servers/echo_asyncio.py" protocol-uvloop "$2") ;;
+    uvloop_streams)  CMD=($PY "$PEERS/servers/echo_asyncio.py" streams-uvloop "$2") ;;
+    asyncio_streams) CMD=($PY "$PEERS/servers/echo_asyncio.py" streams "$2") ;;
+  esac
+}
+SERVERS="asyncio_cpp c_epoll asio_coro go_net uvloop_protocol uvloop_streams asyncio_streams"
+
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+ulimit -n 65536 2>/dev/null || true
+port=19300
+for rep in $(seq 1 "$REPS"); do
+  for name in $SERVERS; do
+    [ -z "$ONLY" ] || [[ " $ONLY " == *" $name "* ]] || continue
+    port=$((port + 1))
+    server_cmd $name $port
+    taskset -c 1 "${CMD[@]}" >/dev/null 2>&1 &
+    pid=$!
+    wait_port $port || { echo "$name did not start"; kill $pid; continue; }
+    sleep 0.3
+    for size in 1024 16384; do
+      raw=$(mktemp)
+      $PY "$PEERS/tools/measure.py" --server-pid $pid --out "$raw" --tries 4 --max-foreign 5 -- \
+          taskset -c 0 "$OUT/echo_load" -h 127.0.0.1 -p $port -c 100 -s $size -d $DUR -w 1 >/dev/null 2>&1
+      rps=$(sed -n 's/.*RESULT rps=\([0-9]*\).*/\1/p' "$raw")
+      p99=$(sed -n 's/.*p99_us=\([0-9]*\).*/\1/p' "$raw")
+      srv=$(sed -n 's/.*server_proc=\([0-9.]*\)%.*/\1/p' "$raw")
+      dist=$(sed -n 's/.*disturb=\([0-9.]*\)%.*/\1/p' "$raw")
+      # server CPU (fraction of one CPU) / requests per second = CPU seconds per request
+      us=$(awk -v s="$srv" -v r="$rps" 'BEGIN { if (r > 0) printf "%.2f", s / 100 / r * 1e6; else print "nan" }')
+      echo "$name $size $rps $p99 $us disturb=$dist% rep=$rep" | tee -a "$RES"
+      rm -f "$raw"
+    done
+    kill $pid; wait $pid 2>/dev/null; sleep 0.5
+  done
+done
+echo "== medians (name size rps p99_us cpu_us/req; ratios to c_epoll) from $RES"
+$PY - "$RES" <<'PYEOF'
+import sys, statistics as st, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    p = line.split()
+    if len(p) >= 5 and p[2].isdigit():
+        rows[(p[0], int(p[1]))].append((int(p[2]), float(p[3]), float(p[4])))
+med = {k: tuple(st.median(x[i] for x in v) for i in range(3)) for k, v in rows.items()}
+for (name, size), (rps, p99, cpu) in sorted(med.items(), key=lambda kv: (kv[0][1], -kv[1][0])):
+    ref = med.get(("c_epoll", size))
+    ratio = f"  rps x{rps / ref[0]:.2f}  cpu/req x{cpu / ref[2]:.2f}" if ref else ""
+    print(f"{name:16} {size:6} {rps:9.0f} {p99:8.0f} {cpu:7.2f}{ratio}")
+PYEOF

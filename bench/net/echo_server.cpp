@@ -1,0 +1,34 @@
+// TCP echo server for the loopback echo benchmark (bench/echo.sh), written with the streams API:
+// start_server + stream_reader::read_into + stream_writer::write/drain, one task per connection,
+// a 64 KiB buffer per connection reused for every message (TOOLCHAIN §9: no heap buffer per read).
+//
+// Usage: bench_echo_server PORT     (binds 127.0.0.1; runs until killed)
+#include <asyncio/asyncio.hpp>
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+namespace {
+
+auto echo(asyncio::stream_reader reader, asyncio::stream_writer writer) -> asyncio::task<void> {
+  std::vector<char> buf(64 * 1024);
+  for (;;) {
+    std::size_t n = co_await reader.read_into(buf);
+    if (n == 0) break;
+    writer.write(std::string_view(buf.data(), n));
+    co_await writer.drain();
+  }
+}
+
+auto serve(std::uint16_t port) -> asyncio::task<void> {
+  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", port);
+  co_await srv.serve_forever();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 9000);
+  asyncio::run(serve(port));
+}
