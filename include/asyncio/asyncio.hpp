@@ -3,4 +3,5 @@
 #include <asyncio/core.hpp>
 #include <asyncio/net.hpp>
 #include <asyncio/sync.hpp>
+#include <asyncio/threads.hpp>
 #include <asyncio/signal.hpp>

@@ -74,19 +74,21 @@ event_loop::event_loop(loop_options options)
   debug_ = options.debug.value_or(env_debug());
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw_os_error(errno, "epoll_create1");
-  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) {
-    int err = errno;
+  // The eventfd belongs to the port: a worker may still post (and wake) after the loop is gone.
+  try {
+    port_ = detail::loop_port::create();
+  } catch (...) {
     ::close(epoll_fd_);
-    throw_os_error(err, "eventfd");
+    throw;
   }
+  wake_fd_ = port_->fd();
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = wake_fd_;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) < 0) {
     int err = errno;
     ::close(epoll_fd_);
-    ::close(wake_fd_);
+    port_->release();
     throw_os_error(err, "epoll_ctl");
   }
 }
@@ -99,7 +101,8 @@ event_loop::~event_loop() {
     }
   }
   ::close(epoll_fd_);
-  ::close(wake_fd_);
+  port_->close();    // late posts are discarded by their posters
+  port_->release();  // the port lives on while a poster still holds it
 }
 
 // ---- scheduling ----------------------------------------------------------------------------------
@@ -151,15 +154,20 @@ void event_loop::enqueue_threadsafe(detail::callback_node* node) {
     std::lock_guard lock(threadsafe_mutex_);
     threadsafe_queue_.push_back(node);
   }
-  // Coalesce wake-ups: only the first producer since the last drain writes the eventfd.
-  if (!threadsafe_pending_.exchange(true, std::memory_order_acq_rel)) {
-    std::uint64_t one = 1;
-    ssize_t n = ::write(wake_fd_, &one, sizeof one);
-    (void)n;  // EAGAIN means the counter is already non-zero: the loop will wake anyway
+  // Coalesce wake-ups: only the first producer since the last drain may wake the loop, and only if
+  // it may be sleeping (run_once re-checks threadsafe_pending_ after announcing its sleep: Dekker).
+  if (!threadsafe_pending_.exchange(true, std::memory_order_seq_cst)) {
+    if (port_->sleeping()) port_->wake();
   }
 }
 
 void event_loop::drain_threadsafe() {
+  // Completions posted through the port (thread pools, other loops): no lock, no allocation.
+  for (detail::remote_item* item = port_->take_all(); item;) {
+    detail::remote_item* next = item->next;
+    item->deliver(item, false);
+    item = next;
+  }
   if (!threadsafe_pending_.load(std::memory_order_acquire)) return;
   std::vector<detail::callback_node*> batch;
   {
@@ -282,7 +290,16 @@ void event_loop::run_once() {
       timeout_ms = wait_ns <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>((wait_ns + 999'999) / 1'000'000, 86'400'000));
     }
   }
-  if (timeout_ms != 0 || watched_fds_ > 0) poll_io(timeout_ms);
+  if (timeout_ms != 0) {
+    // About to block: announce it, then re-check what other threads may have handed over meanwhile
+    // (they wake the loop only if they see sleeping; see detail/loop_port.hpp).
+    port_->set_sleeping(true);
+    if (port_->has_items() || threadsafe_pending_.load(std::memory_order_seq_cst)) timeout_ms = 0;
+    poll_io(timeout_ms);
+    port_->set_sleeping(false);
+  } else if (watched_fds_ > 0) {
+    poll_io(0);
+  }
   drain_threadsafe();
   if (has_timer || timers_.live() > 0) fire_due_timers();
 
@@ -384,9 +401,7 @@ void event_loop::poll_io(int timeout_ms) {
     int fd = events[i].data.fd;
     std::uint32_t ev = events[i].events;
     if (fd == wake_fd_) {
-      std::uint64_t value;
-      ssize_t r = ::read(wake_fd_, &value, sizeof value);
-      (void)r;
+      port_->consume_wake();
       continue;
     }
     if (static_cast<std::size_t>(fd) >= fds_.size()) continue;
@@ -598,7 +613,7 @@ auto event_loop::cancel_all_tasks(std::size_t max_iterations) -> std::size_t {
     // Nothing can make progress (no ready item, timer, watched fd or cross-thread call): the
     // remaining tasks ignore cancellation and wait forever; stop instead of blocking.
     if (ready_.empty() && timers_.live() == 0 && watched_fds_ == 0 &&
-        !threadsafe_pending_.load(std::memory_order_acquire))
+        !threadsafe_pending_.load(std::memory_order_acquire) && remote_waits_ == 0 && !port_->has_items())
       break;
     run_once();
   }
@@ -643,6 +658,7 @@ void event_loop::close() {
     }
     if (set_tls) detail::set_running_loop(nullptr);
   }
+  port_->close();  // completions of abandoned thread jobs are discarded from now on
   closed_ = true;
   while (!ready_.empty()) {
     std::uintptr_t item = ready_.pop_front();

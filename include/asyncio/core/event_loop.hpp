@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include <asyncio/detail/loop_port.hpp>
 #include <asyncio/detail/ring_buffer.hpp>
 #include <asyncio/detail/task_core.hpp>
 #include <asyncio/detail/timer_heap.hpp>
@@ -306,6 +307,15 @@ class event_loop {
   }
   /// The thread the loop last ran on (or was created on).
   [[nodiscard]] auto thread_id() const noexcept -> std::thread::id { return owner_; }
+  /// The allocation-free door for other threads' completions (thread pools, other loops); see
+  /// detail/loop_port.hpp. Valid until the loop is destroyed; posters hold their own reference.
+  [[nodiscard]] auto port() noexcept -> detail::loop_port& { return *port_; }
+  /// Counts completions expected through port() that a task waits for: while non-zero, shutdown
+  /// (cancel_all_tasks) keeps running the loop instead of declaring the remaining tasks stuck.
+  void add_remote_waits(std::ptrdiff_t delta) noexcept { remote_waits_ += delta; }
+  /// Per-loop state of the threads layer (its default executor), opaque to the core; the threads
+  /// layer creates it on first use and frees it from a call_at_close hook.
+  [[nodiscard]] auto threads_state() noexcept -> void*& { return threads_state_; }
 
  private:
   template <class F, class... A>
@@ -367,6 +377,10 @@ class event_loop {
   std::vector<callback_interest*> callback_interests_;  // indexed by fd*2 + direction
   std::vector<detail::task_core*> deferred_release_;    // finished tasks whose last ref is the loop's
   std::vector<detail::unique_function<void()>> at_close_;
+
+  detail::loop_port* port_ = nullptr;
+  std::ptrdiff_t remote_waits_ = 0;
+  void* threads_state_ = nullptr;
 
   std::mutex threadsafe_mutex_;
   std::vector<detail::callback_node*> threadsafe_queue_;

@@ -1,0 +1,14 @@
+#pragma once
+// Threads layer: run blocking or CPU-heavy work off the loop, and use every core.
+//
+//   co_await asyncio::to_thread(fn, args...)          run fn(args...) on the loop's default executor
+//   co_await asyncio::run_in_executor(pool, fn, ...)  the same on an executor of your choice
+//   asyncio::thread_pool pool({.threads = 4});        an executor (Python's ThreadPoolExecutor)
+//   asyncio::set_default_executor(loop, pool_ptr)     replace the loop's default executor
+//
+// In C++ there is no GIL: offloaded calls run truly in parallel, and an offload costs well under a
+// microsecond. Cancelling an awaiting to_thread raises cancelled_error at once; the thread finishes
+// its call and the result is dropped. At loop close the default executor is shut down with a
+// deadline: a stuck call is abandoned and reported, never waited for forever.
+#include <asyncio/threads/thread_pool.hpp>
+#include <asyncio/threads/to_thread.hpp>

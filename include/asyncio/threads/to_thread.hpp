@@ -1,0 +1,262 @@
+#pragma once
+// to_thread(fn, args...) and run_in_executor(ex, fn, args...): run a blocking or CPU-heavy call on
+// another thread and await its result without blocking the loop (Python's asyncio.to_thread and
+// loop.run_in_executor). Plus the loop's default executor (Python's loop.set_default_executor).
+//
+// How a call travels (no lock and one allocation per call, besides the awaiting frame):
+//   loop thread: allocate a thread_call (fn, args, result slot), post it to the executor, park;
+//   worker:      run fn, store the value or exception, post the call to the loop's port;
+//   loop thread: the port delivers the call, the task is scheduled and takes the result.
+//
+// Cancellation and the race with the worker (issue 4): cancelling the awaiting task raises
+// cancelled_error at once; the awaiter lets go of the call by setting `abandoned` and clearing
+// `waiter`. From then on the awaiter never touches the call again, and the worker never touches the
+// awaiting frame at all (only the call and the port). Whoever sees the call last frees it: the worker
+// if it had not started (it skips the call), else the loop when the completion arrives. Both the
+// cancel and the delivery run on the loop thread, so `waiter` and `delivered` need no atomics.
+#include <atomic>
+#include <coroutine>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include <asyncio/core/task.hpp>
+#include <asyncio/detail/frame_allocator.hpp>
+#include <asyncio/detail/loop_port.hpp>
+#include <asyncio/threads/thread_pool.hpp>
+
+namespace asyncio {
+namespace detail {
+
+/// The error a call gets when its executor shut down before running it.
+[[nodiscard]] auto make_shutdown_error() noexcept -> std::exception_ptr;
+/// The loop's default executor, created on first use (a thread_pool sized to the machine).
+[[nodiscard]] auto default_executor(event_loop& loop) -> executor&;
+
+/// A call in flight to an executor and back. See the file comment for who owns it when.
+template <class R>
+struct thread_call : pool_job, remote_item {
+  using stored = std::conditional_t<std::is_void_v<R>, std::monostate,
+                                    std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, R>>;
+
+  loop_port* port = nullptr;           // where the completion goes (a reference is held)
+  task_core* waiter = nullptr;         // loop thread only; null once the awaiter let go
+  std::atomic<bool> abandoned{false};  // set by the loop when the awaiter lets go; read by the worker
+  bool delivered = false;              // loop thread only: the completion has arrived
+  std::optional<stored> value;
+  std::exception_ptr error;
+  void (*destroy)(thread_call* self) noexcept = nullptr;
+
+  /// Loop side of the completion: wake the waiter, or free the call if nobody waits any more.
+  static void on_deliver(remote_item* item, bool discard) noexcept {
+    auto* c = static_cast<thread_call*>(item);
+    if (!c->waiter) {
+      c->destroy(c);
+      return;
+    }
+    if (discard) return;  // the loop closed under a leaked task that still points here: keep it
+    c->delivered = true;
+    event_loop& loop = c->waiter->loop();
+    loop.add_remote_waits(-1);
+    loop.schedule(*c->waiter);  // waiting_ stays set: a late cancel still interrupts (as CPython)
+  }
+};
+
+/// thread_call with its callable. Allocated from the per-thread frame pool (cheap on the loop
+/// thread, where it is almost always freed too).
+template <class R, class Fn>
+struct thread_call_impl final : thread_call<R> {
+  explicit thread_call_impl(Fn&& f) : fn(std::move(f)) {
+    this->execute = &on_execute;
+    this->deliver = &thread_call<R>::on_deliver;
+    this->destroy = &on_destroy;
+  }
+  Fn fn;
+
+  static auto operator new(std::size_t size) -> void* { return frame_allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
+
+  static void on_destroy(thread_call<R>* c) noexcept { delete static_cast<thread_call_impl*>(c); }
+
+  /// Worker side (or shutdown dropping it unrun). Never touches the awaiting frame.
+  static void on_execute(pool_job* job, bool run) noexcept {
+    auto* c = static_cast<thread_call_impl*>(static_cast<thread_call<R>*>(job));
+    loop_port* port = c->port;  // read before post(): the call may be freed right after it
+    if (c->abandoned.load(std::memory_order_acquire)) {
+      delete c;  // the awaiter let go before we started: skip the call (as a cancelled Future)
+      port->release();
+      return;
+    }
+    if (run) {
+      try {
+        if constexpr (std::is_void_v<R>) {
+          std::invoke(c->fn);
+          c->value.emplace();
+        } else if constexpr (std::is_reference_v<R>) {
+          c->value.emplace(std::addressof(std::invoke(c->fn)));
+        } else {
+          c->value.emplace(std::invoke(c->fn));
+        }
+      } catch (...) {
+        c->error = std::current_exception();
+      }
+    } else {
+      c->error = make_shutdown_error();
+    }
+    port->post(c);
+    port->release();
+  }
+};
+
+/// The awaiter of to_thread/run_in_executor. Owns the call until it is posted; see the file comment.
+template <class R>
+class thread_call_awaiter : suspension {
+ public:
+  thread_call_awaiter(executor* ex, thread_call<R>* call) noexcept : call_(call), executor_(ex) {
+    suspension::abort = &on_abort;
+  }
+  thread_call_awaiter(const thread_call_awaiter&) = delete;
+  auto operator=(const thread_call_awaiter&) -> thread_call_awaiter& = delete;
+  ~thread_call_awaiter() {
+    if (call_) let_go();
+  }
+
+  [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
+
+  template <class P>
+  auto await_suspend(std::coroutine_handle<P> h) -> bool {
+    task_core& t = task_of(h);
+    task_ = &t;
+    if (!t.park(*this, h)) return false;  // a cancel is pending: await_resume throws
+    event_loop& loop = t.loop();
+    try {
+      executor& ex = executor_ ? *executor_ : default_executor(loop);
+      call_->waiter = &t;
+      call_->port = &loop.port();
+      call_->port->add_ref();  // released by the worker after it posted (or skipped) the call
+      submitted_ = true;
+      loop.add_remote_waits(1);
+      // Last action: from here a worker may run the call (it never touches this frame).
+      ex.post(*call_);
+    } catch (...) {
+      if (submitted_) {
+        submitted_ = false;
+        loop.add_remote_waits(-1);
+        call_->port->release();
+      }
+      call_->waiter = nullptr;
+      (void)t.unpark(*this);
+      submit_error_ = std::current_exception();
+      return false;
+    }
+    return true;
+  }
+
+  auto await_resume() -> R {
+    if (submit_error_) std::rethrow_exception(submit_error_);
+    if (task_->unpark(*this)) task_->throw_cancelled();  // the destructor lets go of the call
+    if (call_->error) std::rethrow_exception(call_->error);
+    if constexpr (std::is_void_v<R>) {
+      return;
+    } else if constexpr (std::is_reference_v<R>) {
+      return **call_->value;
+    } else {
+      return std::move(*call_->value);
+    }
+  }
+
+ private:
+  /// Drops the awaiter's hold on the call: frees it if nobody else can reach it, else abandons it
+  /// to the worker/port pipeline (whoever sees it last frees it).
+  void let_go() noexcept {
+    thread_call<R>* c = std::exchange(call_, nullptr);
+    if (!submitted_ || c->delivered) {
+      c->destroy(c);
+      return;
+    }
+    c->waiter->loop().add_remote_waits(-1);
+    c->waiter = nullptr;
+    c->abandoned.store(true, std::memory_order_release);
+  }
+
+  static void on_abort(suspension* self, task_core& t) noexcept {
+    auto* a = static_cast<thread_call_awaiter*>(self);
+    if (a->call_->delivered) return;  // already scheduled by the delivery; await_resume throws
+    a->let_go();                      // raise at once; the thread finishes and its result is dropped
+    t.loop().schedule(t);
+  }
+
+  thread_call<R>* call_;
+  executor* executor_;  // null: the loop's default executor
+  task_core* task_ = nullptr;
+  bool submitted_ = false;
+  std::exception_ptr submit_error_;
+};
+
+template <class F, class... A>
+using offload_result_t = std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>;
+
+/// Packs fn and args into a call and returns the awaiter that runs it on `ex` (null: default).
+template <class F, class... A>
+auto offload(executor* ex, F fn, A... args) {
+  using R = offload_result_t<F, A...>;
+  auto bound = [fn = std::move(fn), ... args = std::move(args)]() mutable -> R {
+    return std::invoke(std::move(fn), std::move(args)...);
+  };
+  auto* call = new thread_call_impl<R, decltype(bound)>(std::move(bound));
+  return thread_call_awaiter<R>(ex, call);
+}
+
+}  // namespace detail
+
+/// Runs fn(args...) on the running loop's default executor and returns its result (Python's
+/// asyncio.to_thread). fn and args are moved into the call; fn runs with no running loop.
+///
+/// Example:
+///   auto addr = co_await asyncio::to_thread(::gethostbyname_helper, std::string("example.org"));
+///
+/// Cancellation: raises cancelled_error at once; the thread still finishes the call (a running
+///   thread cannot be interrupted) and its result or exception is dropped. A call cancelled before a
+///   worker started it is skipped.
+/// Resumes: on the awaiting task's loop, after the call returned or threw on the worker.
+/// Thread safety: await on a loop thread; fn runs on a worker thread.
+/// Throws: whatever fn throws (rethrown in the awaiter); asyncio::error if the executor was shut down.
+template <class F, class... A>
+auto to_thread(F fn, A... args) -> task<detail::offload_result_t<F, A...>> {
+  co_return co_await detail::offload(nullptr, std::move(fn), std::move(args)...);
+}
+
+/// Runs fn(args...) on `ex` and returns its result (Python's loop.run_in_executor). `ex` must
+/// outlive the call.
+///
+/// Cancellation: as to_thread.
+/// Resumes: on the awaiting task's loop.
+/// Thread safety: await on a loop thread; fn runs on one of ex's threads.
+/// Throws: whatever fn throws; asyncio::error if ex was shut down.
+template <class F, class... A>
+auto run_in_executor(executor& ex, F fn, A... args) -> task<detail::offload_result_t<F, A...>> {
+  co_return co_await detail::offload(&ex, std::move(fn), std::move(args)...);
+}
+
+/// run_in_executor on the loop's default executor (Python's run_in_executor(None, ...)).
+template <class F, class... A>
+auto run_in_executor(std::nullptr_t, F fn, A... args) -> task<detail::offload_result_t<F, A...>> {
+  co_return co_await detail::offload(nullptr, std::move(fn), std::move(args)...);
+}
+
+/// The default executor of `loop`, created on first use: a thread_pool with one thread per
+/// hardware thread. Thread safety: loop-affine.
+[[nodiscard]] auto get_default_executor(event_loop& loop) -> executor&;
+
+/// Replaces the default executor of `loop` (Python's loop.set_default_executor). With
+/// `shutdown_at_close` (Python's behaviour), the loop shuts it down when it closes, waiting at most
+/// the pool's shutdown timeout and reporting abandoned threads through the exception handler;
+/// pass false for an executor shared by several loops (asyncio::runtime does).
+/// Thread safety: loop-affine.
+void set_default_executor(event_loop& loop, std::shared_ptr<executor> ex, bool shutdown_at_close = true);
+
+}  // namespace asyncio

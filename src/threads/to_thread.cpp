@@ -1,0 +1,77 @@
+// The loop's default executor: created on first use, shut down when the loop closes (Python's
+// loop.shutdown_default_executor in asyncio.run), with a deadline so that a stuck call cannot hang
+// the program's exit (LESSONS §3): threads still busy after the deadline are abandoned and reported.
+#include <asyncio/core/event_loop.hpp>
+#include <asyncio/errors.hpp>
+#include <asyncio/threads/to_thread.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace asyncio {
+namespace {
+
+/// What the threads layer keeps per loop (event_loop::threads_state()).
+struct loop_threads_state {
+  std::shared_ptr<executor> default_executor;
+  bool shutdown_at_close = true;
+};
+
+auto state_of(event_loop& loop) -> loop_threads_state& {
+  void*& slot = loop.threads_state();
+  if (!slot) {
+    auto* state = new loop_threads_state;
+    slot = state;
+    loop.call_at_close([&loop] {
+      auto* st = static_cast<loop_threads_state*>(std::exchange(loop.threads_state(), nullptr));
+      std::unique_ptr<loop_threads_state> owner(st);
+      if (!st->default_executor || !st->shutdown_at_close) return;
+      auto started = std::chrono::steady_clock::now();
+      shutdown_report report = st->default_executor->shutdown(true);
+      if (report.abandoned_threads == 0 && report.dropped_jobs == 0) return;
+      double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "default executor shutdown: %zu thread(s) still running a call after %.3f s were "
+                    "abandoned (they finish in the background; their results are dropped); %zu queued "
+                    "call(s) never ran",
+                    report.abandoned_threads, waited, report.dropped_jobs);
+      loop.call_exception_handler(exception_context(buf));
+    });
+  }
+  return *static_cast<loop_threads_state*>(slot);
+}
+
+}  // namespace
+
+namespace detail {
+
+auto make_shutdown_error() noexcept -> std::exception_ptr {
+  return std::make_exception_ptr(error("the executor was shut down before the call ran"));
+}
+
+auto default_executor(event_loop& loop) -> executor& {
+  loop_threads_state& st = state_of(loop);
+  if (!st.default_executor) {
+    if (loop.is_closed()) throw error("event loop is closed");
+    st.default_executor = std::make_shared<thread_pool>();
+  }
+  return *st.default_executor;
+}
+
+}  // namespace detail
+
+auto get_default_executor(event_loop& loop) -> executor& {
+  loop.check_thread("get_default_executor");
+  return detail::default_executor(loop);
+}
+
+void set_default_executor(event_loop& loop, std::shared_ptr<executor> ex, bool shutdown_at_close) {
+  loop.check_thread("set_default_executor");
+  loop_threads_state& st = state_of(loop);
+  st.default_executor = std::move(ex);
+  st.shutdown_at_close = shutdown_at_close;
+}
+
+}  // namespace asyncio
