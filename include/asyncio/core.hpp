@@ -14,9 +14,17 @@
 //   asyncio::shield(h)              await without passing cancellation on
 //   asyncio::with_task_group(fn)    structured concurrency with Python's TaskGroup semantics;
 //   asyncio::task_group tg; ... co_await tg.join();   the simple object form (see task_group.hpp)
+//
+// Async generators and task-local values:
+//   asyncio::generator<T>           `co_yield` values; `while (auto v = co_await gen.next())` is `async for`
+//   asyncio::for_each(gen, fn)      the same loop as one call; asyncio::to_async(range) (seed 000's to_aiter)
+//   asyncio::context_var<T> v       task-local value (contextvars): v.set(x), v.get(), v.reset(token);
+//                                   create_task copies the creator's values into the new task
+#include <asyncio/core/context.hpp>
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/future.hpp>
 #include <asyncio/core/gather.hpp>
+#include <asyncio/core/generator.hpp>
 #include <asyncio/core/result.hpp>
 #include <asyncio/core/run.hpp>
 #include <asyncio/core/shield.hpp>

@@ -128,6 +128,13 @@ class limit_overrun_error : public error {
   std::size_t consumed_;
 };
 
+/// A key or value was not found, e.g. context_var::get() of an unset variable without a default
+/// (Python's LookupError).
+class lookup_error : public error {
+ public:
+  using error::error;
+};
+
 /// get_nowait() on an empty queue (Python's QueueEmpty).
 class queue_empty : public error {
  public:

@@ -139,6 +139,15 @@ void throw_not_done() { throw invalid_state_error("result is not set"); }
 void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> root,
                      const task_options& options, const std::source_location* where) {
   p.become_task(loop, root);
+  // contextvars: the new task starts with a (copy-on-write) snapshot of its creator's context.
+  // Tasks of a program that never sets a context_var pay one load and a branch here.
+  if (task_core* creator = loop.current_task()) {
+    if (completion_extras* e = creator->extras_or_null(); e && e->context) [[unlikely]] {
+      p.extras().context = context_ref(share_context(e->context.get()));
+    }
+  } else {
+    inherit_thread_context(p);
+  }
   if (!options.name.empty()) p.extras().name = std::string(options.name);
   if (where && loop.get_debug()) {
     p.extras().created_at = *where;

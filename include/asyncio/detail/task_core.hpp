@@ -52,8 +52,43 @@ struct completion_waiter : suspension {
 
 enum class outcome : std::uint8_t { pending, value, exception, cancelled };
 
+/// A task's context values (contextvars, core/context.hpp): shared copy-on-write between a task and
+/// the tasks it creates. Defined in src/core/context.cpp; null until a context_var is set.
+struct context_data;
+void release_context(context_data* c) noexcept;
+auto share_context(context_data* c) noexcept -> context_data*;
+class task_core;
+/// A task created outside any task (e.g. asyncio::run's main) starts with the thread's context.
+void inherit_thread_context(task_core& t);
+
+/// Owning pointer to a context_data (move-only; copies go through share_context).
+class context_ref {
+ public:
+  context_ref() noexcept = default;
+  explicit context_ref(context_data* c) noexcept : p_(c) {}
+  context_ref(context_ref&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  auto operator=(context_ref&& o) noexcept -> context_ref& {
+    context_data* old = p_;
+    p_ = o.p_;
+    o.p_ = nullptr;
+    if (old) release_context(old);
+    return *this;
+  }
+  context_ref(const context_ref&) = delete;
+  auto operator=(const context_ref&) -> context_ref& = delete;
+  ~context_ref() {
+    if (p_) release_context(p_);
+  }
+  [[nodiscard]] auto get() const noexcept -> context_data* { return p_; }
+  [[nodiscard]] explicit operator bool() const noexcept { return p_ != nullptr; }
+
+ private:
+  context_data* p_ = nullptr;
+};
+
 /// Rarely used state, allocated on first use so that a plain task stays small.
 struct completion_extras {
+  context_ref context;  // task-local values (core/context.hpp)
   std::exception_ptr exception;  // the exception a task/frame/future finished with
   std::string name;
   std::string cancel_message;
