@@ -5,11 +5,14 @@
 # the totals are exact up to scheduling noise, which can only add time.
 #   lazy task<T> awaited in turn (1, 2): 9 units; eager create_task / eager_task / a plain function
 #   that starts the write (6, 7, 2-fixed, 10): 7 units; gather of lazy tasks (3): 6 units of work,
-#   then the writes in parallel: 7.
+#   then the writes in parallel: 7; task_group (4): eager children, 7; task_group with a lock around
+#   each write (5): the lock changes hands only at join(), 8.
 set(expected
   example1_await_immediately=9
   example2_await_before_next_write=9
   example3_gather=7
+  example4_taskgroup_create_task_outside_loop=7
+  example5_taskgroup_create_task_outside_loop_with_lock=8
   example6_await_before_next_write_with_task=7
   example7_sleep_with_task=7
   example2_await_before_next_write_fixed_function=7

@@ -13,8 +13,8 @@
 //   --scale S       1 unit = S seconds (default 1.0: 2 s of CPU work, 1 s per write, as in the seed)
 //   --variant NAME  run only the variant whose name contains NAME
 //   --summary       end with a table: the seed's Python total next to this library's, in units
-// Shows: lazy task<T> versus eager create_task, gather, eager_task<T> (the seed's js_like_await), future +
-// call_later (an OS operation that starts on call), lock.
+// Shows: lazy task<T> versus eager create_task, gather, task_group, eager_task<T> (the seed's
+// js_like_await), future + call_later (an OS operation that starts on call), lock.
 //
 // The test (footgun.check.cmake) checks that every variant ran and that each total is within one
 // unit of what this library's semantics give (example6: 7 units). CPU work is a busy loop of fixed
@@ -154,6 +154,34 @@ auto example3_gather() -> asyncio::task<> {
   log("Done");
 }
 
+// The seed's `async with asyncio.TaskGroup() as tg:` in the object form (straight-line code, nothing
+// between the group's construction and join() can throw). tg.create_task starts each write eagerly,
+// so the writes overlap the CPU work; only their completions wait for join().
+auto example4_taskgroup_create_task_outside_loop() -> asyncio::task<> {
+  log_starting();
+  asyncio::task_group tg;
+  for (int i = 0; i < 3; ++i) {
+    do_cpu_work(i);
+    tg.create_task(write_output_async(i));
+  }
+  co_await tg.join();
+  log("Done");
+}
+
+// The same with one write at a time (write_lock). Write 0 takes the lock at once; writes 1 and 2
+// queue behind it, and the lock changes hands only when the loop runs again, at join(): 6 units of
+// work, write 0 already done, then writes 1 and 2 in turn: 8 units (the seed's Python: 9).
+auto example5_taskgroup_create_task_outside_loop_with_lock() -> asyncio::task<> {
+  log_starting();
+  asyncio::task_group tg;
+  for (int i = 0; i < 3; ++i) {
+    do_cpu_work(i);
+    tg.create_task(write_output_async(i, true));
+  }
+  co_await tg.join();
+  log("Done");
+}
+
 // create_task starts write_output_async(i) at once: it logs, starts the OS write and suspends,
 // all before create_task returns. The write then overlaps the next CPU work.
 auto example6_await_before_next_write_with_task() -> asyncio::task<> {
@@ -239,6 +267,9 @@ const std::vector<variant> variants = {
     {"example1_await_immediately", example1_await_immediately, 9.10},
     {"example2_await_before_next_write", example2_await_before_next_write, 9.08},
     {"example3_gather", example3_gather, 7.07},
+    {"example4_taskgroup_create_task_outside_loop", example4_taskgroup_create_task_outside_loop, 7.07},
+    {"example5_taskgroup_create_task_outside_loop_with_lock", example5_taskgroup_create_task_outside_loop_with_lock,
+     9.09},
     {"example6_await_before_next_write_with_task", example6_await_before_next_write_with_task, 9.10},
     {"example7_sleep_with_task", example7_sleep_with_task, 7.07},
     {"example2_await_before_next_write_fixed_function", example2_await_before_next_write_fixed_function, 7.08},
