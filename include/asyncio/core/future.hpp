@@ -105,22 +105,23 @@ class future {
   /// Runs fn() via call_soon once the future is done (at once, via call_soon, if already done).
   void add_done_callback(detail::unique_function<void()> fn) { state_->add_done_callback(std::move(fn)); }
 
+  /// Take: `co_await std::move(f)` moves the value out (required for a move-only T); a template
+  /// parameter so that the copying branch is not instantiated for move-only values.
+  template <bool Take>
   struct awaiter : detail::completion_wait {
     future* self;
-    bool take;
-    awaiter(future* f, bool t) noexcept : completion_wait(*f->state_, &detail::cancel_future_source), self(f), take(t) {}
+    explicit awaiter(future* f) noexcept : completion_wait(*f->state_, &detail::cancel_future_source), self(f) {}
     auto await_resume() -> T {
       check_cancelled();
       self->check();
-      if constexpr (!std::is_void_v<T>) {
-        if (take) return std::move(*self->state_->value);
-        return *self->state_->value;
-      }
+      if constexpr (std::is_void_v<T>) return;
+      else if constexpr (Take) return std::move(*self->state_->value);
+      else return *self->state_->value;
     }
   };
   /// Waits until the future is done and returns its result (moved out for `co_await std::move(f)`).
-  auto operator co_await() & noexcept -> awaiter { return awaiter(this, false); }
-  auto operator co_await() && noexcept -> awaiter { return awaiter(this, true); }
+  auto operator co_await() & noexcept -> awaiter<false> { return awaiter<false>(this); }
+  auto operator co_await() && noexcept -> awaiter<true> { return awaiter<true>(this); }
 
  private:
   void check() const {

@@ -168,21 +168,23 @@ class [[nodiscard]] task_handle : public any_task {
     }
   }
 
+  /// Take: `co_await std::move(h)` moves the result out (the only way for a move-only T); a plain
+  /// `co_await h` copies it. A template parameter, not a flag, so that the copying branch is not
+  /// instantiated for move-only results.
+  template <bool Take>
   struct awaiter : detail::completion_wait {
     task_handle* self;
-    bool take;
-    awaiter(task_handle* h, bool take_result) noexcept
-        : completion_wait(*h->core_, &detail::cancel_task_source), self(h), take(take_result) {}
+    explicit awaiter(task_handle* h) noexcept : completion_wait(*h->core_, &detail::cancel_task_source), self(h) {}
     auto await_resume() -> T {
       check_cancelled();
-      if (take) return self->take_result();
-      if constexpr (std::is_void_v<T>) self->result();
+      if constexpr (Take) return self->take_result();
+      else if constexpr (std::is_void_v<T>) self->result();
       else return self->result();
     }
   };
   /// Waits for the task and returns its result (a copy; `co_await std::move(h)` moves it out).
-  auto operator co_await() & noexcept -> awaiter { return awaiter(this, false); }
-  auto operator co_await() && noexcept -> awaiter { return awaiter(this, true); }
+  auto operator co_await() & noexcept -> awaiter<false> { return awaiter<false>(this); }
+  auto operator co_await() && noexcept -> awaiter<true> { return awaiter<true>(this); }
 
  private:
   [[nodiscard]] auto promise() const noexcept -> promise_type_of_task& {
