@@ -170,6 +170,11 @@ auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::co
       extras_->exception = nullptr;
     } catch (...) {
     }
+  } else if (must_cancel_) {
+    // A cancel requested while the coroutine ran its last step was never delivered: the task ends
+    // cancelled, not with its value (CPython Task.__step, test_cancel_at_end).
+    must_cancel_ = false;
+    o = outcome::cancelled;
   }
   event_loop& loop = *loop_;
   task_core* first = complete(o, true);
