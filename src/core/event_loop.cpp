@@ -152,6 +152,11 @@ void event_loop::enqueue_threadsafe(detail::callback_node* node) {
   node->loop = this;
   {
     std::lock_guard lock(threadsafe_mutex_);
+    // Checked under the lock that close() takes to set it: a node accepted here is always drained.
+    if (threadsafe_closed_) {
+      delete node;
+      throw error("event loop is closed");
+    }
     threadsafe_queue_.push_back(node);
   }
   // Coalesce wake-ups: only the first producer since the last drain may wake the loop, and only if
@@ -244,10 +249,14 @@ void event_loop::finish_unstarted(detail::task_core& t) noexcept {
 
 // ---- running -------------------------------------------------------------------------------------
 
-void event_loop::run_forever() {
+void event_loop::check_can_run() const {
   if (closed_) throw error("event loop is closed");
   if (running_) throw error("this event loop is already running");
   if (detail::running_loop()) throw error("cannot run the event loop while another loop is running");
+}
+
+void event_loop::run_forever() {
+  check_can_run();
   owner_ = std::this_thread::get_id();
   detail::set_running_loop(this);
   running_ = true;
@@ -305,7 +314,9 @@ void event_loop::run_once() {
 
   std::size_t initial = ready_.size();
   std::size_t ran = 0;
-  while (!ready_.empty() && (ran < initial || ran < min_batch)) {
+  // After stop(), only the items that were ready when the iteration began still run (Python: items
+  // scheduled meanwhile wait for the next run_forever).
+  while (!ready_.empty() && (ran < initial || (ran < min_batch && !stopping_))) {
     std::uintptr_t item = ready_.pop_front();
     if (debug_) [[unlikely]] run_ready_item_debug(item);
     else run_ready_item(item);
@@ -320,7 +331,10 @@ void event_loop::run_ready_item(std::uintptr_t item) {
     current_ = nullptr;
     if (!node->cancelled) {
       try {
-        node->fn();
+        // Run a moved-out copy: the callback may cancel its own handle, which resets node->fn and
+        // would otherwise destroy the callable (and its captures) while it runs.
+        detail::unique_function<void()> fn = std::move(node->fn);
+        fn();
       } catch (...) {
         exception_context ctx("Exception in callback", std::current_exception());
         call_exception_handler(ctx);
@@ -660,6 +674,10 @@ void event_loop::close() {
   }
   port_->close();  // completions of abandoned thread jobs are discarded from now on
   closed_ = true;
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    threadsafe_closed_ = true;
+  }
   while (!ready_.empty()) {
     std::uintptr_t item = ready_.pop_front();
     if (item & 1) reinterpret_cast<detail::callback_node*>(item & ~std::uintptr_t{1})->release();
@@ -670,7 +688,13 @@ void event_loop::close() {
     if (item & 1) reinterpret_cast<detail::callback_node*>(item & ~std::uintptr_t{1})->release();
   }
   while (auto* target = timers_.pop_due(INT64_MAX)) {
-    if (target->fire == &fire_callback_timer) static_cast<detail::callback_node*>(target)->release();
+    if (target->fire == &fire_callback_timer) {
+      auto* node = static_cast<detail::callback_node*>(target);
+      // A timer_handle may outlive the loop: its cancel() must neither touch the loop nor drop the
+      // timer's reference a second time.
+      node->timer_key = detail::timer_heap::no_timer;
+      node->release();
+    }
   }
   for (std::size_t i = 0; i < callback_interests_.size(); ++i) {
     if (callback_interests_[i]) {

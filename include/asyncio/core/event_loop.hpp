@@ -153,6 +153,7 @@ class event_loop {
     return timer_handle(add_timer_node(when, make_node(std::forward<F>(fn), std::forward<A>(args)...)));
   }
   /// Thread-safe: schedules fn(args...) on this loop from any thread and wakes it.
+  /// Throws asyncio::error if the loop is closed.
   template <class F, class... A>
   void call_soon_threadsafe(F&& fn, A&&... args) {
     enqueue_threadsafe(make_node(std::forward<F>(fn), std::forward<A>(args)...));
@@ -166,9 +167,14 @@ class event_loop {
   // ---- running ---------------------------------------------------------------------------
 
   /// Runs until stop() is called.
+  /// Throws asyncio::error if the loop is closed or running, or another loop runs on this thread.
   void run_forever();
+  /// Throws what run_forever() would throw before it runs anything (also used by run_until_complete).
+  void check_can_run() const;
   /// Runs until `t` (made a task) completes; returns its result or rethrows its exception.
   /// Defined in <asyncio/core/run.hpp>.
+  /// Throws: as run_forever() (before `t` runs or is registered), and asyncio::error if the loop
+  /// was stopped before the task finished.
   template <class T>
   auto run_until_complete(task<T> t) -> T;
   /// Makes run_forever()/run_until_complete() return after the current iteration.
@@ -385,6 +391,7 @@ class event_loop {
   std::mutex threadsafe_mutex_;
   std::vector<detail::callback_node*> threadsafe_queue_;
   std::atomic<bool> threadsafe_pending_{false};
+  bool threadsafe_closed_ = false;  // guarded by threadsafe_mutex_
 
   duration slow_callback_duration_ = std::chrono::milliseconds(100);
   exception_handler handler_;

@@ -13,6 +13,9 @@ namespace detail {
 /// Makes `t` the loop's main task (lazy, named "main") and stops the loop when it finishes.
 template <class T>
 auto start_main_task(event_loop& loop, task<T> t) -> task_handle<T> {
+  // Refuse before the coroutine becomes a task: a task registered on a loop that cannot run
+  // would stay there (closed loop) or run later behind the caller's back (running loop).
+  loop.check_can_run();
   auto h = t.release();
   task_handle<T> main(&h.promise());
   detail::promote_to_task(loop, h.promise(), h, task_options{.name = "main", .eager = false}, nullptr);
