@@ -1,0 +1,223 @@
+// future<T> (Python's asyncio.Future), ported from CPython's test_futures.py: states, errors when
+// already done, callbacks, several awaiters, cancellation through an awaiting task.
+#include <asyncio/asyncio.hpp>
+#include <asyncio/testing/virtual_clock.hpp>
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+template <class T>
+auto run_virtual(asyncio::task<T> main) -> T {
+  asyncio::testing::virtual_clock clk;
+  return asyncio::run(std::move(main), {.clock = &clk});
+}
+
+TEST(Future, InitialState) {
+  asyncio::future<int> f;
+  EXPECT_FALSE(f.done());
+  EXPECT_FALSE(f.cancelled());
+  EXPECT_THROW((void)f.result(), asyncio::invalid_state_error);
+  EXPECT_THROW((void)f.exception(), asyncio::invalid_state_error);
+}
+
+TEST(Future, SetResult) {
+  asyncio::future<int> f;
+  f.set_result(42);
+  EXPECT_TRUE(f.done());
+  EXPECT_FALSE(f.cancelled());
+  EXPECT_EQ(f.result(), 42);
+  EXPECT_EQ(f.exception(), nullptr);
+  EXPECT_THROW(f.set_result(1), asyncio::invalid_state_error);
+  EXPECT_THROW(f.set_exception(std::make_exception_ptr(std::runtime_error("x"))), asyncio::invalid_state_error);
+  EXPECT_FALSE(f.cancel());
+  EXPECT_EQ(f.result(), 42);
+}
+
+TEST(Future, SetException) {
+  asyncio::future<int> f;
+  f.set_exception(std::make_exception_ptr(std::runtime_error("bad")));
+  EXPECT_TRUE(f.done());
+  EXPECT_FALSE(f.cancelled());
+  EXPECT_THROW((void)f.result(), std::runtime_error);
+  auto e = f.exception();
+  EXPECT_TRUE(e);
+  EXPECT_THROW(f.set_result(1), asyncio::invalid_state_error);
+  EXPECT_FALSE(f.cancel());
+}
+
+TEST(Future, Cancel) {
+  asyncio::future<int> f;
+  EXPECT_TRUE(f.cancel("why"));
+  EXPECT_TRUE(f.done());
+  EXPECT_TRUE(f.cancelled());
+  try {
+    (void)f.result();
+    ADD_FAILURE();
+  } catch (const asyncio::cancelled_error& e) {
+    EXPECT_EQ(e.message(), "why");
+  }
+  EXPECT_THROW((void)f.exception(), asyncio::cancelled_error);
+  EXPECT_THROW(f.set_result(1), asyncio::invalid_state_error);
+  EXPECT_THROW(f.set_exception(std::make_exception_ptr(std::runtime_error("x"))), asyncio::invalid_state_error);
+  EXPECT_FALSE(f.cancel());
+}
+
+TEST(Future, VoidFuture) {
+  asyncio::future<> f;
+  f.set_result();
+  EXPECT_TRUE(f.done());
+  f.result();
+  EXPECT_THROW(f.set_result(), asyncio::invalid_state_error);
+}
+
+TEST(Future, CopiesShareOneState) {
+  asyncio::future<std::string> a;
+  asyncio::future<std::string> b = a;
+  b.set_result("shared");
+  EXPECT_TRUE(a.done());
+  EXPECT_EQ(a.result(), "shared");
+}
+
+auto callbacks_main() -> asyncio::task<> {
+  asyncio::future<int> f;
+  std::vector<int> order;
+  f.add_done_callback([&] { order.push_back(1); });
+  f.add_done_callback([&] {
+    order.push_back(2);
+    EXPECT_EQ(f.result(), 5);
+  });
+  f.add_done_callback([&] { order.push_back(3); });
+  f.set_result(5);
+  EXPECT_TRUE(order.empty());  // scheduled with call_soon, not run by set_result
+  co_await asyncio::sleep(0s);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  f.add_done_callback([&] { order.push_back(4); });  // already done: scheduled
+  EXPECT_EQ(order.size(), 3u);
+  co_await asyncio::sleep(0s);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+
+  asyncio::future<int> g;
+  bool called = false;
+  g.add_done_callback([&] { called = true; });
+  g.cancel();
+  co_await asyncio::sleep(0s);
+  EXPECT_TRUE(called);  // cancellation is completion too
+}
+
+TEST(Future, DoneCallbacksRunInOrderViaCallSoon) { run_virtual(callbacks_main()); }
+
+auto waiter(asyncio::future<int> f, std::vector<int>* order, int id) -> asyncio::task<int> {
+  int v = co_await f;
+  order->push_back(id);
+  co_return v * id;
+}
+auto setter(asyncio::future<int> f, int v) -> asyncio::task<> {
+  co_await asyncio::sleep(5ms);
+  f.set_result(v);
+}
+auto several_awaiters_main() -> asyncio::task<> {
+  asyncio::future<int> f;
+  std::vector<int> order;
+  auto a = asyncio::create_task(waiter(f, &order, 1));
+  auto b = asyncio::create_task(waiter(f, &order, 2));
+  auto c = asyncio::create_task(waiter(f, &order, 3));
+  auto s = asyncio::create_task(setter(f, 10));
+  int sum = co_await a;
+  sum += co_await b;
+  sum += co_await c;
+  EXPECT_EQ(sum, 60);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  int again = co_await f;  // already done: no suspension
+  EXPECT_EQ(again, 10);
+  co_await s;
+}
+
+TEST(Future, AwaitedFromSeveralTasks) { run_virtual(several_awaiters_main()); }
+
+auto exception_awaiter(asyncio::future<int> f) -> asyncio::task<std::string> {
+  try {
+    (void)co_await f;
+  } catch (const std::runtime_error& e) {
+    co_return e.what();
+  }
+  co_return "none";
+}
+auto exception_main() -> asyncio::task<> {
+  asyncio::future<int> f;
+  auto a = asyncio::create_task(exception_awaiter(f));
+  auto b = asyncio::create_task(exception_awaiter(f));
+  f.set_exception(std::make_exception_ptr(std::runtime_error("shared failure")));
+  std::string ra = co_await a;
+  std::string rb = co_await b;
+  EXPECT_EQ(ra, "shared failure");
+  EXPECT_EQ(rb, "shared failure");
+}
+
+TEST(Future, ExceptionReachesEveryAwaiter) { run_virtual(exception_main()); }
+
+auto cancel_awaiter_main() -> asyncio::task<> {
+  asyncio::future<int> f;
+  std::vector<int> order;
+  auto a = asyncio::create_task(waiter(f, &order, 1));
+  auto b = asyncio::create_task(waiter(f, &order, 2));
+  co_await asyncio::sleep(0s);
+  a.cancel("from a");  // cancelling a task that awaits a future cancels the future...
+  EXPECT_TRUE(f.cancelled());
+  int cancelled = 0;
+  try {
+    (void)co_await a;
+  } catch (const asyncio::cancelled_error& e) {
+    EXPECT_EQ(e.message(), "from a");
+    ++cancelled;
+  }
+  try {
+    (void)co_await b;  // ...so every other awaiter gets cancelled_error too
+  } catch (const asyncio::cancelled_error&) {
+    ++cancelled;
+  }
+  EXPECT_EQ(cancelled, 2);
+  EXPECT_TRUE(a.cancelled());
+  EXPECT_TRUE(b.cancelled());
+  EXPECT_TRUE(order.empty());
+}
+
+TEST(Future, CancellingTheAwaitingTaskCancelsTheFuture) { run_virtual(cancel_awaiter_main()); }
+
+auto move_only_main() -> asyncio::task<int> {
+  asyncio::future<std::unique_ptr<int>> f;
+  f.set_result(std::make_unique<int>(41));
+  EXPECT_EQ(*f.result(), 41);  // result() gives a reference
+  std::unique_ptr<int> p = co_await std::move(f);
+  asyncio::future<std::unique_ptr<int>> g;
+  asyncio::get_running_loop().call_later(1ms, [g]() mutable { g.set_result(std::make_unique<int>(1)); });
+  std::unique_ptr<int> q = co_await std::move(g);
+  co_return *p + *q;
+}
+
+TEST(Future, MoveOnlyValue) { EXPECT_EQ(run_virtual(move_only_main()), 42); }
+
+auto threadsafe_main() -> asyncio::task<int> {
+  asyncio::future<int> f;
+  asyncio::event_loop& loop = asyncio::get_running_loop();
+  std::thread producer([&loop, f]() mutable {
+    loop.call_soon_threadsafe([f = std::move(f)]() mutable { f.set_result(99); });
+  });
+  int v = co_await f;
+  producer.join();
+  co_return v;
+}
+
+TEST(Future, CompletedFromAnotherThreadThroughCallSoonThreadsafe) {
+  EXPECT_EQ(asyncio::run(threadsafe_main()), 99);
+}
+
+}  // namespace
