@@ -1,7 +1,7 @@
 // event_loop: call_soon / call_later / call_at ordering, handles, stop / run_forever /
-// run_until_complete / close and their errors, the exception handler, call_soon_threadsafe from many
-// threads, fairness, and timers at scale (ported from CPython's test_base_events.py and
-// test_events.py where they apply).
+// run_until_complete / close and their errors, the exception handler, fairness, and timers at scale
+// (ported from CPython's test_base_events.py and test_events.py where they apply). Cross-thread
+// calls are in call_soon_threadsafe_test.cpp (run under TSan).
 #include <asyncio/asyncio.hpp>
 #include <asyncio/testing/virtual_clock.hpp>
 
@@ -10,12 +10,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <random>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -438,48 +436,6 @@ TEST(EventLoop, DefaultExceptionHandlerPrintsToStderr) {
   EXPECT_NE(err.find("first"), std::string::npos) << err;
   EXPECT_NE(err.find("inner"), std::string::npos) << err;
   EXPECT_NE(err.find("second"), std::string::npos) << err;
-}
-
-// ---- call_soon_threadsafe ------------------------------------------------------------------------
-
-TEST(EventLoop, CallSoonThreadsafeFromManyThreads) {
-  event_loop loop;
-  constexpr int threads = 8;
-  constexpr int per_thread = 20'000;
-  std::vector<int> last(threads, -1);
-  int total = 0;
-  int out_of_order = 0;
-  std::vector<std::thread> producers;
-  for (int t = 0; t < threads; ++t) {
-    producers.emplace_back([&loop, &last, &total, &out_of_order, t] {
-      for (int i = 0; i < per_thread; ++i) {
-        // Runs on the loop thread: plain (non-atomic) state is fine.
-        loop.call_soon_threadsafe([&loop, &last, &total, &out_of_order, t, i] {
-          if (last[t] != i - 1) ++out_of_order;  // FIFO per producer
-          last[t] = i;
-          if (++total == threads * per_thread) loop.stop();
-        });
-      }
-    });
-  }
-  loop.run_forever();
-  for (auto& p : producers) p.join();
-  EXPECT_EQ(total, threads * per_thread);
-  EXPECT_EQ(out_of_order, 0);
-}
-
-TEST(EventLoop, CallSoonThreadsafeWakesAnIdleLoop) {
-  event_loop loop;
-  std::atomic<bool> started{false};
-  loop.call_soon([&] { started = true; });
-  std::thread waker([&] {
-    while (!started.load()) std::this_thread::yield();
-    std::this_thread::sleep_for(20ms);  // the loop is (very likely) blocked in epoll_wait by now
-    loop.call_soon_threadsafe([&] { loop.stop(); });
-  });
-  loop.run_forever();  // no timers, nothing ready: only the eventfd can wake it
-  waker.join();
-  EXPECT_TRUE(started.load());
 }
 
 // ---- fairness ------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -204,20 +203,5 @@ auto move_only_main() -> asyncio::task<int> {
 }
 
 TEST(Future, MoveOnlyValue) { EXPECT_EQ(run_virtual(move_only_main()), 42); }
-
-auto threadsafe_main() -> asyncio::task<int> {
-  asyncio::future<int> f;
-  asyncio::event_loop& loop = asyncio::get_running_loop();
-  std::thread producer([&loop, f]() mutable {
-    loop.call_soon_threadsafe([f = std::move(f)]() mutable { f.set_result(99); });
-  });
-  int v = co_await f;
-  producer.join();
-  co_return v;
-}
-
-TEST(Future, CompletedFromAnotherThreadThroughCallSoonThreadsafe) {
-  EXPECT_EQ(asyncio::run(threadsafe_main()), 99);
-}
 
 }  // namespace

@@ -214,7 +214,9 @@ auto result_errors_main() -> asyncio::task<> {
   EXPECT_THROW((void)f.result(), std::logic_error);
   std::exception_ptr e = f.exception();
   EXPECT_TRUE(e);
-  if (e) EXPECT_THROW(std::rethrow_exception(e), std::logic_error);
+  if (e) {
+    EXPECT_THROW(std::rethrow_exception(e), std::logic_error);
+  }
 }
 
 TEST(TaskHandle, ResultAndExceptionErrors) { run_virtual(result_errors_main()); }
