@@ -5,3 +5,4 @@
 #include <asyncio/sync.hpp>
 #include <asyncio/threads.hpp>
 #include <asyncio/signal.hpp>
+#include <asyncio/process.hpp>

@@ -1,0 +1,70 @@
+// examples/subprocess.cpp: run `ls` and stream its output line by line; then give a slow child
+// (`sleep 10`) a deadline and kill it when the deadline passes.
+// Run: ./subprocess [directory] [deadline-ms]      e.g. ./subprocess /usr 500
+// Shows: create_subprocess_exec, redirect::pipe, pipe_reader::readline, wait/returncode, kill,
+//        a watchdog task (asyncio::wait_for / timeout will do this in one line once they land).
+// ctest-args: . 100
+#include <asyncio/asyncio.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// Streams `ls -1 dir`, numbering the lines as they arrive.
+auto list_directory(std::string dir) -> asyncio::task<int> {
+  auto ls = co_await asyncio::create_subprocess_exec("ls", {"-1", dir}, {.std_out = asyncio::redirect::pipe});
+  int n = 0;
+  for (;;) {
+    std::string line = co_await ls.std_out().readline();
+    if (line.empty()) break;  // EOF
+    std::printf("%3d  %s", ++n, line.c_str());
+  }
+  int status = co_await ls.wait();
+  std::printf("ls exited with %d after %d lines\n", status, n);
+  co_return status;
+}
+
+// Kills `p` after `deadline` unless cancelled first.
+auto kill_after(asyncio::process* p, std::chrono::milliseconds deadline) -> asyncio::task<void> {
+  co_await asyncio::sleep(deadline);
+  std::printf("deadline of %lld ms passed: killing pid %d\n", static_cast<long long>(deadline.count()), p->pid());
+  p->kill();
+}
+
+auto run_with_deadline(std::chrono::milliseconds deadline) -> asyncio::task<int> {
+  auto slow = co_await asyncio::create_subprocess_exec("sleep", {"10"});
+  auto watchdog = asyncio::create_task(kill_after(&slow, deadline));
+  int status = co_await slow.wait();
+  watchdog.cancel();  // no-op if it already fired
+  try {
+    co_await watchdog;
+  } catch (const asyncio::cancelled_error&) {
+  }
+  std::printf("sleep 10 ended with returncode %d (negative = killed by that signal)\n", status);
+  co_return status;
+}
+
+auto amain(std::string dir, std::chrono::milliseconds deadline) -> asyncio::task<int> {
+  if (co_await list_directory(dir) != 0) co_return 1;
+  int status = co_await run_with_deadline(deadline);
+  co_return status == -9 ? 0 : 1;  // SIGKILL, as expected
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir = argc > 1 ? argv[1] : ".";
+  std::chrono::milliseconds deadline(argc > 2 ? std::stoll(argv[2]) : 500);
+  try {
+    return asyncio::run(amain(dir, deadline));
+  } catch (const asyncio::keyboard_interrupt&) {
+    asyncio::keyboard_interrupt::exit_by_signal();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "subprocess: %s\n", e.what());
+    return 1;
+  }
+}
