@@ -16,7 +16,7 @@ namespace {
 
 // Streams `ls -1 dir`, numbering the lines as they arrive.
 auto list_directory(std::string dir) -> asyncio::task<int> {
-  auto ls = co_await asyncio::create_subprocess_exec("ls", {"-1", dir}, {.std_out = asyncio::redirect::pipe});
+  auto ls = co_await asyncio::create_subprocess_exec("ls", "-1", dir, asyncio::process_options{.std_out = asyncio::redirect::pipe});
   int n = 0;
   for (;;) {
     std::string line = co_await ls.std_out().readline();
@@ -36,7 +36,7 @@ auto kill_after(asyncio::process* p, std::chrono::milliseconds deadline) -> asyn
 }
 
 auto run_with_deadline(std::chrono::milliseconds deadline) -> asyncio::task<int> {
-  auto slow = co_await asyncio::create_subprocess_exec("sleep", {"10"});
+  auto slow = co_await asyncio::create_subprocess_exec("sleep", "10");
   auto watchdog = asyncio::create_task(kill_after(&slow, deadline));
   int status = co_await slow.wait();
   watchdog.cancel();  // no-op if it already fired
@@ -49,7 +49,8 @@ auto run_with_deadline(std::chrono::milliseconds deadline) -> asyncio::task<int>
 }
 
 auto amain(std::string dir, std::chrono::milliseconds deadline) -> asyncio::task<int> {
-  if (co_await list_directory(dir) != 0) co_return 1;
+  int listed = co_await list_directory(dir);
+  if (listed != 0) co_return 1;
   int status = co_await run_with_deadline(deadline);
   co_return status == -9 ? 0 : 1;  // SIGKILL, as expected
 }

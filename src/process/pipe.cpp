@@ -88,7 +88,9 @@ auto pipe_reader::fill() -> task<bool> {
     }
     if (err == EINTR) continue;
     if (err != EAGAIN && err != EWOULDBLOCK) throw_os_error(err, "read");
-    co_await detail::fd_wait(fd_, false);
+    // A named awaiter, not a temporary: g++ 12 mishandles awaiter temporaries here (LESSONS §5).
+    detail::fd_wait readable(fd_, false);
+    co_await readable;
     if (fd_ < 0) co_return false;  // closed meanwhile
   }
 }
@@ -107,11 +109,16 @@ auto pipe_reader::take(std::size_t n) -> std::string {
 auto pipe_reader::read(std::ptrdiff_t n) -> task<std::string> {
   if (n == 0) co_return std::string();
   if (n < 0) {
-    while (co_await fill()) {
+    for (;;) {
+      bool more = co_await fill();  // not `while (co_await fill())`: g++ 12 loses the loop (LESSONS §5)
+      if (!more) break;
     }
     co_return take(buffered());
   }
-  if (buffered() == 0) (void)co_await fill();
+  if (buffered() == 0) {
+    bool more = co_await fill();
+    (void)more;
+  }
   co_return take(static_cast<std::size_t>(n));
 }
 
@@ -129,7 +136,8 @@ auto pipe_reader::readuntil(std::string separator) -> task<std::string> {
     }
     searched = view.size();
     if (searched > limit_) throw limit_overrun_error("separator is not found, and chunk exceeds the limit", searched);
-    if (!co_await fill()) {
+    bool more = co_await fill();  // a named result: no co_await in conditions (g++ 12)
+    if (!more) {
       std::string partial = take(buffered());
       throw incomplete_read_error(std::move(partial), 0);
     }
@@ -146,7 +154,8 @@ auto pipe_reader::readline() -> task<std::string> {
 
 auto pipe_reader::readexactly(std::size_t n) -> task<std::string> {
   while (buffered() < n) {
-    if (!co_await fill()) {
+    bool more = co_await fill();
+    if (!more) {
       std::string partial = take(buffered());
       throw incomplete_read_error(std::move(partial), n);
     }
@@ -203,7 +212,8 @@ auto pipe_writer::drain() -> task<void> {
   for (;;) {
     if (error_ != 0) throw_os_error(error_, "write");
     if (fd_ < 0 || buffer_size() == 0) co_return;
-    co_await detail::fd_wait(fd_, true);
+    detail::fd_wait writable(fd_, true);  // named: see fill()
+    co_await writable;
     if (fd_ >= 0) flush_some();
   }
 }

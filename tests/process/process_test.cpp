@@ -77,15 +77,15 @@ TEST_P(Process, ExitCodes) {
 
 TEST_P(Process, SignalsGiveNegativeReturncodes) {
   auto main = []() -> asyncio::task<void> {
-    auto a = co_await asyncio::create_subprocess_exec("sleep", {"10"});
+    auto a = co_await asyncio::create_subprocess_exec("sleep", "10");
     EXPECT_FALSE(a.returncode().has_value());
     a.kill();
     EXPECT_EQ(co_await a.wait(), -SIGKILL);
     a.kill();  // reaped: a no-op, never a signal to a recycled pid
-    auto b = co_await asyncio::create_subprocess_exec("sleep", {"10"});
+    auto b = co_await asyncio::create_subprocess_exec("sleep", "10");
     b.terminate();
     EXPECT_EQ(co_await b.wait(), -SIGTERM);
-    auto c = co_await asyncio::create_subprocess_exec("sleep", {"10"});
+    auto c = co_await asyncio::create_subprocess_exec("sleep", "10");
     c.send_signal(SIGUSR1);
     EXPECT_EQ(co_await c.wait(), -SIGUSR1);
   };
@@ -226,7 +226,7 @@ TEST_P(Process, InheritSharesOurStdout) {
   ::dup2(p[1], 1);
   ::close(p[1]);
   auto main = []() -> asyncio::task<int> {
-    auto c = co_await asyncio::create_subprocess_exec("echo", {"inherited"});
+    auto c = co_await asyncio::create_subprocess_exec("echo", "inherited");
     co_return co_await c.wait();
   };
   int rc = asyncio::run(main());
@@ -243,9 +243,11 @@ TEST_P(Process, OptionsCwdEnvCloseFds) {
   int leaky = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC: only close_fds keeps it from the child
   ASSERT_GE(leaky, 0);
   auto main = [](int leaky) -> asyncio::task<void> {
+    asyncio::process_options options{.std_out = redirect::pipe, .cwd = "/tmp"};
+    options.env = std::vector<std::string>{"GREETING=hi"};  // a named local: g++ 12 (LESSONS §5)
     auto a = co_await asyncio::create_subprocess_shell(
         "pwd; echo $GREETING; test -e /proc/self/fd/" + std::to_string(leaky) + " && echo leaked || echo closed",
-        {.std_out = redirect::pipe, .cwd = "/tmp", .env = std::vector<std::string>{"GREETING=hi"}});
+        options);
     auto [out, err] = co_await a.communicate();
     EXPECT_EQ(out, "/tmp\nhi\nclosed\n");
     auto b = co_await asyncio::create_subprocess_shell(
@@ -280,7 +282,7 @@ TEST_P(Process, ChildThatDoesNotReadItsInput) {
 
 TEST_P(Process, CancelledWaitLeavesTheChildRunning) {
   auto main = []() -> asyncio::task<void> {
-    auto p = co_await asyncio::create_subprocess_exec("sleep", {"10"});
+    auto p = co_await asyncio::create_subprocess_exec("sleep", "10");
     auto waiter = asyncio::create_task(p.wait());
     co_await asyncio::sleep(0s);
     waiter.cancel();
@@ -326,7 +328,7 @@ TEST_P(Process, DestroyingARunningProcessKillsAndReapsIt) {
   int pid = -1;
   auto main = [](int* pid) -> asyncio::task<void> {
     {
-      auto p = co_await asyncio::create_subprocess_exec("sleep", {"10"}, {.std_out = redirect::pipe});
+      auto p = co_await asyncio::create_subprocess_exec("sleep", "10", asyncio::process_options{.std_out = redirect::pipe});
       *pid = p.pid();
     }  // destroyed while running
     for (int i = 0; i < 2000 && !reaped(*pid); ++i) co_await asyncio::sleep(1ms);
@@ -340,7 +342,7 @@ TEST_P(Process, CancellingTheOwnerTaskLeavesNoZombie) {
   int pid = -1;
   auto main = [](int* pid) -> asyncio::task<void> {
     auto owner = [](int* pid) -> asyncio::task<void> {
-      auto p = co_await asyncio::create_subprocess_exec("sleep", {"10"}, {.std_in = redirect::pipe});
+      auto p = co_await asyncio::create_subprocess_exec("sleep", "10", asyncio::process_options{.std_in = redirect::pipe});
       *pid = p.pid();
       (void)co_await p.wait();
     };
@@ -362,7 +364,7 @@ TEST_P(Process, LoopCloseKillsAndReapsWhatIsLeft) {
   {
     asyncio::process kept;
     auto main = [](asyncio::process* kept, int* pid) -> asyncio::task<void> {
-      *kept = co_await asyncio::create_subprocess_exec("sleep", {"10"});
+      *kept = co_await asyncio::create_subprocess_exec("sleep", "10");
       *pid = kept->pid();
     };
     asyncio::run(main(&kept, &pid));

@@ -1,7 +1,7 @@
 #pragma once
 // Child processes (Python's asyncio.create_subprocess_exec / create_subprocess_shell and Process).
 //
-//   auto p = co_await asyncio::create_subprocess_exec("ls", {"-l"}, {.std_out = asyncio::redirect::pipe});
+//   auto p = co_await asyncio::create_subprocess_exec("ls", "-l", asyncio::process_options{.std_out = asyncio::redirect::pipe});
 //   while (true) {
 //     std::string line = co_await p.std_out().readline();
 //     if (line.empty()) break;
@@ -30,6 +30,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <asyncio/core/task.hpp>
@@ -152,6 +154,26 @@ class process {
 /// std::invalid_argument for redirect::to_stdout on anything but std_err.
 auto create_subprocess_exec(std::string program, std::vector<std::string> args = {},
                             process_options options = {}) -> task<process>;
+
+/// Python's spelling, create_subprocess_exec(program, *args, ...): the arguments one by one, and
+/// optionally a process_options (anywhere, usually last):
+///   co_await asyncio::create_subprocess_exec("ls", "-l", dir, asyncio::process_options{.std_out = asyncio::redirect::pipe});
+/// Prefer it inside co_await with g++ 12: a braced list of strings there ({"-l", dir}) hits a g++ 12
+/// bug ("array used as initializer"; LESSONS §5).
+template <class... A>
+  requires(sizeof...(A) > 0 && ((std::is_convertible_v<const A&, std::string_view> ||
+                                 std::is_same_v<std::remove_cvref_t<A>, process_options>) &&
+                                ...))
+auto create_subprocess_exec(std::string program, A&&... args) -> task<process> {
+  std::vector<std::string> argv;
+  process_options options;
+  auto add = [&](auto&& a) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(a)>, process_options>) options = a;
+    else argv.emplace_back(std::string_view(a));
+  };
+  (add(args), ...);
+  return create_subprocess_exec(std::move(program), std::move(argv), std::move(options));
+}
 
 /// Runs `cmd` through /bin/sh -c (Python's create_subprocess_shell). Quote arguments yourself.
 auto create_subprocess_shell(std::string cmd, process_options options = {}) -> task<process>;
