@@ -83,6 +83,28 @@ void completion::last_release() noexcept {
       loop->call_exception_handler(ctx);
     }
   }
+  // Freeing a frame can drop the last reference to another task (a handle among its parameters or
+  // locals), whose frame holds the next one, and so on: a chain of 100,000 tasks each awaiting the
+  // previous one would recurse 100,000 frames deep here and overflow the stack. Like CPython's
+  // trashcan, a release nested inside another is queued (through the waiters_ word, unused once
+  // nobody can wait any more) and freed by the outermost call, iteratively.
+  thread_local completion* pending = nullptr;
+  thread_local bool freeing = false;
+  if (freeing) {
+    next_trash_ = pending;
+    pending = this;
+    return;
+  }
+  freeing = true;
+  for (completion* c = this; c;) {
+    c->free_storage();
+    c = pending;
+    if (c) pending = c->next_trash_;
+  }
+  freeing = false;
+}
+
+void completion::free_storage() noexcept {
   if (is_task_) static_cast<task_core*>(this)->destroy_frame();
   else static_cast<future_base*>(this)->destroy_fn(static_cast<future_base*>(this));
 }

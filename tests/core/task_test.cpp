@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/sanitizers.hpp"
+
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -154,15 +156,24 @@ auto same_task_main() -> asyncio::task<bool> {
 TEST(Task, AwaitedCoroutineRunsInsideTheAwaitingTask) { EXPECT_TRUE(run_virtual(same_task_main())); }
 
 auto counter_leaf(int i) -> asyncio::task<long> { co_return i; }
-auto many_sync_awaits(int n) -> asyncio::task<long> {
+auto many_sync_awaits(long n) -> asyncio::task<long> {
   long sum = 0;
-  for (int i = 0; i < n; ++i) sum += co_await counter_leaf(i);
+  for (long i = 0; i < n; ++i) sum += co_await counter_leaf(static_cast<int>(i % 1000));
   co_return sum;
 }
 
 TEST(Task, ManySynchronousAwaitsInALoop) {
-  EXPECT_EQ(run_virtual(many_sync_awaits(100000)), 100000L * 99999 / 2);
+  // 10M at the build's own optimisation level (stack_depth_test.cpp covers -O0).
+  constexpr long n = ASYNCIO_TEST_SANITIZED ? 1'000'000 : 10'000'000;
+  EXPECT_EQ(run_virtual(many_sync_awaits(n)), (n / 1000) * (999L * 1000 / 2));
 }
+
+auto recurse(int n) -> asyncio::task<long> {
+  if (n == 0) co_return 0;
+  co_return co_await recurse(n - 1) + 1;
+}
+
+TEST(Task, Recursion100kDeep) { EXPECT_EQ(run_virtual(recurse(100'000)), 100'000); }
 
 auto suspending_leaf(int i) -> asyncio::task<int> {
   if (i % 3 == 0) co_await asyncio::sleep(0s);

@@ -165,6 +165,8 @@ class completion {
   /// resume by symmetric transfer) if `hand_first` is true; otherwise schedules all.
   auto complete(outcome o, bool hand_first) noexcept -> task_core*;
   void last_release() noexcept;
+  /// Frees the coroutine frame (task) or the state (future).
+  void free_storage() noexcept;
 
   std::uint32_t refs_ = 1;
   outcome outcome_ = outcome::pending;
@@ -179,6 +181,7 @@ class completion {
   union {
     completion_waiter* waiters_ = nullptr;  // LIFO linked; reversed when woken
     void* continuation_address_;            // lazily awaited frame: the awaiting frame
+    completion* next_trash_;                // released, waiting to be freed (last_release)
   };
   completion_extras* extras_ = nullptr;
 
