@@ -296,7 +296,8 @@ void event_loop::run_once() {
     } else {
       std::int64_t wait_ns = deadline - time().time_since_epoch().count();
       // Round up to whole ms: truncation turns 100 us into a busy spin (TOOLCHAIN §8.9).
-      timeout_ms = wait_ns <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>((wait_ns + 999'999) / 1'000'000, 86'400'000));
+      // Capped at a day before rounding, so that a deadline of time_point::max() cannot overflow.
+      timeout_ms = wait_ns <= 0 ? 0 : static_cast<int>((std::min<std::int64_t>(wait_ns, 86'400'000'000'000) + 999'999) / 1'000'000);
     }
   }
   if (timeout_ms != 0) {

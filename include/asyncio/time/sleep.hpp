@@ -70,12 +70,17 @@ class sleep_awaiter : suspension, timer_target {
 
 /// Suspends the calling task for `delay` (Python's asyncio.sleep). sleep(0s) (or a negative delay)
 /// yields: the task goes to the back of the ready queue and resumes after the tasks already ready.
+/// A delay of more than a century sleeps until time_point::max() (forever).
 ///
 /// Cancellation: safe; raises cancelled_error and releases the timer.
 /// Resumes: on the task's loop.
 template <class Rep, class Period>
 [[nodiscard]] auto sleep(std::chrono::duration<Rep, Period> delay) -> detail::sleep_awaiter {
   if (delay <= delay.zero()) return detail::sleep_awaiter(time_point{}, true);
+  // A delay beyond a century means "forever": clamp it before the conversion to int64 nanoseconds
+  // (292 years), which hours::max() or duration<double>(1e300) would overflow.
+  constexpr std::chrono::duration<double> forever = std::chrono::hours(24 * 365 * 100);
+  if (std::chrono::duration<double>(delay) >= forever) return detail::sleep_awaiter(time_point::max(), false);
   return detail::sleep_awaiter(get_running_loop().time() + std::chrono::ceil<duration>(delay), false);
 }
 
