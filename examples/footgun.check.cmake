@@ -6,7 +6,8 @@
 #   lazy task<T> awaited in turn (1, 2): 9 units; eager create_task / eager_task / a plain function
 #   that starts the write (6, 7, 2-fixed, 10): 7 units; gather of lazy tasks (3): 6 units of work,
 #   then the writes in parallel: 7; task_group (4): eager children, 7; task_group with a lock around
-#   each write (5): the lock changes hands only at join(), 8.
+#   each write (5): the lock changes hands only at join(), 8; the same under `async for` over
+#   to_async (9): write 0 completes at the second sleep(0), then 1 and 2 in turn, 8 (as in Python).
 set(expected
   example1_await_immediately=9
   example2_await_before_next_write=9
@@ -15,6 +16,7 @@ set(expected
   example5_taskgroup_create_task_outside_loop_with_lock=8
   example6_await_before_next_write_with_task=7
   example7_sleep_with_task=7
+  example9_task_with_async_for=8
   example2_await_before_next_write_fixed_function=7
   example10_fixed_write_with_gather=7)
 

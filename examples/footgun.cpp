@@ -14,7 +14,8 @@
 //   --variant NAME  run only the variant whose name contains NAME
 //   --summary       end with a table: the seed's Python total next to this library's, in units
 // Shows: lazy task<T> versus eager create_task, gather, task_group, eager_task<T> (the seed's
-// js_like_await), future + call_later (an OS operation that starts on call), lock.
+// js_like_await), future + call_later (an OS operation that starts on call), lock, an async
+// generator (to_async) iterated like `async for`.
 //
 // The test (footgun.check.cmake) checks that every variant ran and that each total is within one
 // unit of what this library's semantics give (example6: 7 units). CPU work is a busy loop of fixed
@@ -30,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -211,6 +213,22 @@ auto example7_sleep_with_task() -> asyncio::task<> {
   log("Done");
 }
 
+// The seed's `async for i in to_aiter(range(3))`: asyncio::to_async is the seed's to_aiter (it
+// yields each element, then sleep(0)), and `while (auto i = co_await gen.next())` is `async for`.
+// The sleep(0) lets the loop run between rounds, so the lock passes from one write to the next
+// during the CPU work instead of at join().
+auto example9_task_with_async_for() -> asyncio::task<> {
+  log_starting();
+  asyncio::task_group tg;
+  auto numbers = asyncio::to_async(std::views::iota(0, 3));
+  while (auto i = co_await numbers.next()) {
+    do_cpu_work(*i);
+    tg.create_task(write_output_async(*i, true));
+  }
+  co_await tg.join();
+  log("Done");
+}
+
 // The seed's fix without tasks: a plain function that starts the OS write before returning the
 // coroutine that waits for it.
 auto wait_for_inner(int i, asyncio::task<> write) -> asyncio::task<> {
@@ -272,6 +290,7 @@ const std::vector<variant> variants = {
      9.09},
     {"example6_await_before_next_write_with_task", example6_await_before_next_write_with_task, 9.10},
     {"example7_sleep_with_task", example7_sleep_with_task, 7.07},
+    {"example9_task_with_async_for", example9_task_with_async_for, 8.09},
     {"example2_await_before_next_write_fixed_function", example2_await_before_next_write_fixed_function, 7.08},
     {"example10_fixed_write_with_gather", example10_fixed_write_with_gather, 7.08},
 };
@@ -314,9 +333,9 @@ int main(int argc, char** argv) {
   if (rows.empty()) usage();
 
   if (summary) {
-    std::printf("\n%-50s %14s %14s\n", "total in units (1 unit = 1 s in the seed)", "Python (seed)", "asyncio C++");
+    std::printf("\n%-56s %14s %14s\n", "total in units (1 unit = 1 s in the seed)", "Python (seed)", "asyncio C++");
     for (const row& r : rows)
-      std::printf("%-50s %14.2f %14.2f\n", r.v->name, r.v->python_total, r.total / scale);
+      std::printf("%-56s %14.2f %14.2f\n", r.v->name, r.v->python_total, r.total / scale);
     std::printf("(CPU work 2 units and a write 1 unit, 3 times: serial = 9 units, overlapped = 7)\n");
   }
   return 0;
