@@ -12,6 +12,8 @@
 //                                   failure cancels and awaits the rest, then is rethrown
 //   asyncio::gather(asyncio::return_exceptions, ...)   every outcome as asyncio::result<T>
 //   asyncio::shield(h)              await without passing cancellation on
+//   asyncio::timeout(d, body) / timeout_at(when, body)   reschedulable deadline (Python 3.11)
+//   asyncio::wait_for(aw, d)        await with a time limit; the inner is cancelled and awaited
 //   asyncio::with_task_group(fn)    structured concurrency with Python's TaskGroup semantics;
 //   asyncio::task_group tg; ... co_await tg.join();   the simple object form (see task_group.hpp)
 //
@@ -30,6 +32,8 @@
 #include <asyncio/core/shield.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_group.hpp>
+#include <asyncio/core/timeout.hpp>
+#include <asyncio/core/wait_for.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/time/sleep.hpp>

@@ -64,12 +64,6 @@ namespace asyncio {
 
 namespace detail {
 struct task_group_access;
-template <class T>
-struct task_value;
-template <class T>
-struct task_value<task<T>> {
-  using type = T;
-};
 }  // namespace detail
 
 /// What task_group::create_task returns: a task_handle<T> that may be discarded, because the

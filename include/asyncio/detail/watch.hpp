@@ -123,6 +123,14 @@ struct this_task_awaiter {
 };
 [[nodiscard]] inline auto this_task() noexcept -> this_task_awaiter { return {}; }
 
+/// The T of task<T> (for APIs taking a callable that returns a task).
+template <class T>
+struct task_value;
+template <class T>
+struct task_value<task<T>> {
+  using type = T;
+};
+
 /// Clears a cancel that is pending delivery on `t` (must_cancel) without raising it; returns
 /// whether there was one. For waits that absorb a cancel and forward it (keep-waiting mode).
 auto consume_pending_cancel(task_core& t) noexcept -> bool;

@@ -1,0 +1,107 @@
+#pragma once
+// wait_for: await something with a time limit (Python 3.12's asyncio.wait_for, which is
+// `async with timeout(d): return await aw`).
+//
+//   int r = co_await asyncio::wait_for(fetch(), 5s);        // a coroutine (runs in this task)
+//   int r = co_await asyncio::wait_for(handle, 5s);         // a task: cancelled and awaited on timeout
+//
+// On timeout the inner awaitable is cancelled and awaited (its cleanup has run) before
+// timeout_error is raised; if it swallowed the cancellation and returned a value, that value is
+// returned (Python 3.12 semantics). A zero or negative limit does not start a coroutine at all and
+// cancels a pending task at once. nullopt = no limit.
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include <asyncio/core/future.hpp>
+#include <asyncio/core/task.hpp>
+#include <asyncio/core/task_handle.hpp>
+#include <asyncio/core/timeout.hpp>
+#include <asyncio/detail/watch.hpp>
+
+namespace asyncio {
+namespace detail {
+
+template <class T>
+auto await_shared(task_handle<T> h) -> task<T> {
+  if constexpr (std::is_void_v<T>) {
+    co_await h;
+  } else if constexpr (std::is_copy_constructible_v<T>) {
+    co_return co_await h;  // other holders of the handle can still read the result
+  } else {
+    co_return co_await std::move(h);
+  }
+}
+
+template <class T>
+auto await_future(future<T> f) -> task<T> {
+  if constexpr (std::is_void_v<T>) {
+    co_await f;
+  } else {
+    co_return co_await f;
+  }
+}
+
+// Python's _cancel_and_wait + `fut.result()` + `raise TimeoutError from exc`.
+template <class T>
+auto cancel_and_wait(task_handle<T> h) -> task<T> {
+  task_core& me = co_await this_task();
+  const int before = me.cancelling();
+  if (!h.done()) (void)h.cancel();
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await await_shared(h);
+      co_return;
+    } else {
+      co_return co_await await_shared(h);
+    }
+  } catch (const cancelled_error&) {
+    if (me.cancelling() > before) throw;  // an outer cancel arrived meanwhile: propagate it
+    std::throw_with_nested(timeout_error());
+  }
+}
+
+}  // namespace detail
+
+/// Runs `coro` in the calling task with a time limit.
+///
+/// Cancellation: on timeout `coro` is cancelled at its suspension point (it runs in this task);
+/// an outer cancel propagates as cancelled_error, never as timeout_error.
+/// Resumes: as `coro` does.
+/// Throws: timeout_error (cancelled_error nested); what `coro` throws.
+template <class T>
+auto wait_for(task<T> coro, std::optional<duration> limit) -> task<T> {
+  if (limit && *limit <= duration::zero()) {
+    // Not started at all: a lazy task cancelled before its first step never runs.
+    task_handle<T> h = create_task(std::move(coro), task_options{.name = {}, .eager = false});
+    co_return co_await detail::cancel_and_wait(std::move(h));
+  }
+  co_return co_await timeout(limit, std::move(coro));
+}
+
+/// Waits for task `h` with a time limit; on timeout `h` is cancelled and awaited.
+///
+/// Cancellation: cancelling the awaiting task cancels `h` too (as awaiting it does).
+/// Resumes: on the awaiting task's loop after `h` finished (or was cancelled and finished).
+/// Throws: timeout_error; what `h` throws.
+template <class T>
+auto wait_for(task_handle<T> h, std::optional<duration> limit) -> task<T> {
+  if (limit && *limit <= duration::zero()) co_return co_await detail::cancel_and_wait(std::move(h));
+  co_return co_await timeout(limit, detail::await_shared(std::move(h)));
+}
+
+/// Waits for future `f` with a time limit; on timeout `f` is cancelled.
+///
+/// Cancellation: cancelling the awaiting task cancels `f`.
+/// Resumes: on the awaiting task's loop.
+/// Throws: timeout_error; what `f` holds.
+template <class T>
+auto wait_for(future<T> f, std::optional<duration> limit) -> task<T> {
+  if (limit && *limit <= duration::zero() && !f.done()) {
+    (void)f.cancel();
+    throw timeout_error();
+  }
+  co_return co_await timeout(limit, detail::await_future(std::move(f)));
+}
+
+}  // namespace asyncio
