@@ -11,6 +11,8 @@
 //   asyncio::gather(a, b, ...)      results as a tuple (vector for a vector argument); the first
 //                                   failure cancels and awaits the rest, then is rethrown
 //   asyncio::gather(asyncio::return_exceptions, ...)   every outcome as asyncio::result<T>
+//   asyncio::wait(handles, timeout, return_when)   done/pending split; cancels nothing
+//   for (auto next : asyncio::as_completed(handles)) { co_await next; }   completion order
 //   asyncio::shield(h)              await without passing cancellation on
 //   asyncio::timeout(d, body) / timeout_at(when, body)   reschedulable deadline (Python 3.11)
 //   asyncio::wait_for(aw, d)        await with a time limit; the inner is cancelled and awaited
@@ -22,6 +24,7 @@
 //   asyncio::for_each(gen, fn)      the same loop as one call; asyncio::to_async(range) (seed 000's to_aiter)
 //   asyncio::context_var<T> v       task-local value (contextvars): v.set(x), v.get(), v.reset(token);
 //                                   create_task copies the creator's values into the new task
+#include <asyncio/core/as_completed.hpp>
 #include <asyncio/core/context.hpp>
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/future.hpp>
@@ -32,8 +35,9 @@
 #include <asyncio/core/shield.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_group.hpp>
-#include <asyncio/core/timeout.hpp>
-#include <asyncio/core/wait_for.hpp>
 #include <asyncio/core/task_handle.hpp>
+#include <asyncio/core/timeout.hpp>
+#include <asyncio/core/wait.hpp>
+#include <asyncio/core/wait_for.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/time/sleep.hpp>

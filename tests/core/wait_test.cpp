@@ -1,0 +1,232 @@
+// wait and as_completed: behaviour ported from CPython's test_tasks.py (test_wait_*,
+// test_as_completed_*). Neither cancels the tasks it watches. Virtual clock throughout.
+#include <asyncio/core.hpp>
+#include <asyncio/testing/virtual_clock.hpp>
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <vector>
+
+using namespace std::chrono_literals;
+using asyncio::return_when;
+using asyncio::task;
+using asyncio::task_handle;
+
+namespace {
+template <class T>
+auto run_virtual(task<T> main) -> T {
+  asyncio::testing::virtual_clock clk;
+  asyncio::loop_options options;
+  options.clock = &clk;
+  return asyncio::run(std::move(main), options);
+}
+auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
+auto value_after(asyncio::duration d, int v) -> task<int> {
+  co_await asyncio::sleep(d);
+  co_return v;
+}
+auto fail_after(asyncio::duration d) -> task<int> {
+  co_await asyncio::sleep(d);
+  throw std::runtime_error("fail");
+}
+auto spawn(asyncio::duration d, int v) -> task_handle<int> { return asyncio::create_task(value_after(d, v)); }
+}  // namespace
+
+TEST(Wait, AllCompleted) {  // test_wait
+  run_virtual([]() -> task<> {
+    auto a = spawn(100ms, 1);
+    auto b = spawn(150ms, 2);
+    auto t0 = now();
+    auto [done, pending] = co_await asyncio::wait(std::vector{b, a});
+    EXPECT_EQ(now() - t0, 150ms);
+    EXPECT_EQ(done.size(), 2u);
+    EXPECT_TRUE(pending.empty());
+    EXPECT_TRUE(done[0] == b && done[1] == a);  // original order kept
+  }());
+}
+
+TEST(Wait, FirstCompleted) {  // test_wait_first_completed
+  run_virtual([]() -> task<> {
+    auto a = spawn(10s, 1);
+    auto b = spawn(100ms, 2);
+    auto [done, pending] = co_await asyncio::wait(std::vector{a, b}, return_when::first_completed);
+    EXPECT_EQ(done.size(), 1u);
+    EXPECT_TRUE(done.at(0) == b);
+    EXPECT_EQ(pending.size(), 1u);
+    EXPECT_FALSE(a.done());  // not cancelled: still ours
+    EXPECT_FALSE(a.cancelled());
+    EXPECT_EQ(co_await a, 1);
+  }());
+}
+
+TEST(Wait, FirstCompletedAlreadyDone) {  // test_wait_really_done
+  run_virtual([]() -> task<> {
+    auto a = spawn(0s, 1);
+    auto b = spawn(10s, 2);
+    co_await asyncio::sleep(0s);
+    co_await asyncio::sleep(0s);
+    auto t0 = now();
+    auto [done, pending] = co_await asyncio::wait(std::vector{a, b}, return_when::first_completed);
+    EXPECT_EQ(now(), t0);
+    EXPECT_EQ(done.size(), 1u);
+    EXPECT_EQ(pending.size(), 1u);
+    b.cancel();
+  }());
+}
+
+TEST(Wait, FirstException) {  // test_wait_first_exception, _in_the_middle
+  run_virtual([]() -> task<> {
+    auto a = spawn(10s, 1);
+    auto b = asyncio::create_task(fail_after(1s));
+    auto c = spawn(500ms, 3);
+    auto t0 = now();
+    auto [done, pending] = co_await asyncio::wait(std::vector{a, b, c}, return_when::first_exception);
+    EXPECT_EQ(now() - t0, 1s);  // c finishing first did not satisfy first_exception
+    EXPECT_EQ(done.size(), 2u);
+    EXPECT_EQ(pending.size(), 1u);
+    EXPECT_THROW((void)b.result(), std::runtime_error);
+    // Without any exception it degrades to all_completed.
+    auto d = spawn(1s, 4);
+    auto e = spawn(2s, 5);
+    auto [done2, pending2] = co_await asyncio::wait(std::vector{d, e}, return_when::first_exception);
+    EXPECT_EQ(done2.size(), 2u);
+    EXPECT_TRUE(pending2.empty());
+    // A cancellation is not an exception.
+    auto f = spawn(10s, 6);
+    auto g = spawn(3s, 7);
+    f.cancel();
+    auto [done3, pending3] = co_await asyncio::wait(std::vector{f, g}, return_when::first_exception);
+    EXPECT_EQ(done3.size(), 2u);
+    a.cancel();
+  }());
+}
+
+TEST(Wait, TimeoutLeavesTasksRunning) {  // test_wait_with_timeout, test_wait_concurrent_complete
+  run_virtual([]() -> task<> {
+    auto a = spawn(100ms, 1);
+    auto b = spawn(150ms, 2);
+    auto t0 = now();
+    auto [done, pending] = co_await asyncio::wait(std::vector{a, b}, 110ms);
+    EXPECT_EQ(now() - t0, 110ms);
+    EXPECT_EQ(done.size(), 1u);
+    EXPECT_EQ(pending.size(), 1u);
+    EXPECT_FALSE(b.cancelled());
+    EXPECT_EQ(co_await b, 2);
+    // timeout 0: returns at the next iteration with what is done.
+    auto c = spawn(1s, 3);
+    auto [d0, p0] = co_await asyncio::wait(std::vector{c}, 0s);
+    EXPECT_TRUE(d0.empty());
+    EXPECT_EQ(p0.size(), 1u);
+    c.cancel();
+  }());
+}
+
+TEST(Wait, DuplicatesAndEmpty) {  // test_wait_duplicate_coroutines, test_wait_errors
+  run_virtual([]() -> task<> {
+    auto a = spawn(1s, 1);
+    auto [done, pending] = co_await asyncio::wait(std::vector{a, a, a});
+    EXPECT_EQ(done.size(), 1u);
+    EXPECT_THROW((void)co_await asyncio::wait(std::vector<task_handle<int>>{}), std::invalid_argument);
+  }());
+}
+
+TEST(Wait, AnyTaskHandles) {
+  run_virtual([]() -> task<> {
+    std::vector<asyncio::any_task> ts{asyncio::any_task(spawn(1s, 1)), asyncio::any_task(asyncio::create_task(fail_after(2s)))};
+    auto [done, pending] = co_await asyncio::wait(ts);
+    EXPECT_EQ(done.size(), 2u);
+    EXPECT_TRUE(done[1].exception() != nullptr);
+  }());
+}
+
+TEST(Wait, CancelledAwaiterDoesNotCancelTasks) {
+  run_virtual([]() -> task<> {
+    auto a = spawn(10s, 1);
+    auto w = asyncio::create_task(asyncio::wait(std::vector{a}));
+    co_await asyncio::sleep(1s);
+    w.cancel();
+    EXPECT_THROW((void)co_await w, asyncio::cancelled_error);
+    EXPECT_FALSE(a.done());
+    EXPECT_EQ(co_await a, 1);
+  }());
+}
+
+// ---- as_completed --------------------------------------------------------------------------------
+
+TEST(AsCompleted, CompletionOrder) {  // test_as_completed
+  run_virtual([]() -> task<> {
+    std::vector<task_handle<int>> hs{spawn(300ms, 3), spawn(100ms, 1), spawn(200ms, 2)};
+    std::vector<int> order;
+    std::vector<asyncio::duration> at;
+    auto t0 = now();
+    for (auto next : asyncio::as_completed(hs)) {
+      order.push_back(co_await next);
+      at.push_back(now() - t0);
+    }
+    EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+    EXPECT_EQ(at, (std::vector<asyncio::duration>{100ms, 200ms, 300ms}));
+  }());
+}
+
+TEST(AsCompleted, ExceptionsComeOutInOrder) {
+  run_virtual([]() -> task<> {
+    std::vector<task_handle<int>> hs{spawn(2s, 2), asyncio::create_task(fail_after(1s))};
+    auto ac = asyncio::as_completed(hs);
+    auto it = ac.begin();
+    EXPECT_THROW((void)co_await *it, std::runtime_error);
+    ++it;
+    EXPECT_EQ(co_await *it, 2);
+    ++it;
+    EXPECT_TRUE(it == ac.end());
+  }());
+}
+
+TEST(AsCompleted, TimeoutGivesFinishedThenRaises) {  // test_as_completed_with_timeout
+  run_virtual([]() -> task<> {
+    auto slow = spawn(10s, 2);
+    std::vector<task_handle<int>> hs{slow, spawn(100ms, 1)};
+    int got = 0;
+    int timeouts = 0;
+    for (auto next : asyncio::as_completed(hs, 1s)) {
+      try {
+        got += co_await next;
+      } catch (const asyncio::timeout_error&) {
+        ++timeouts;
+      }
+    }
+    EXPECT_EQ(got, 1);
+    EXPECT_EQ(timeouts, 1);
+    EXPECT_FALSE(slow.done());  // not cancelled
+    EXPECT_EQ(co_await slow, 2);
+  }());
+}
+
+TEST(AsCompleted, DuplicatesAndAlreadyDone) {  // test_as_completed_duplicate_coroutines
+  run_virtual([]() -> task<> {
+    auto a = spawn(0s, 5);
+    co_await asyncio::sleep(0s);
+    co_await asyncio::sleep(0s);
+    std::vector<task_handle<int>> hs{a, a, spawn(1s, 6)};
+    auto ac = asyncio::as_completed(hs);
+    EXPECT_EQ(ac.size(), 2u);
+    std::vector<int> got;
+    for (auto next : ac) got.push_back(co_await next);
+    EXPECT_EQ(got, (std::vector<int>{5, 6}));
+  }());
+}
+
+TEST(AsCompleted, CancelledAwaiterLosesNothing) {
+  run_virtual([]() -> task<> {
+    std::vector<task_handle<int>> hs{spawn(1s, 1), spawn(2s, 2)};
+    auto ac = asyncio::as_completed(hs);
+    auto waiter = asyncio::create_task([](asyncio::as_completed_range<int>* ac) -> task<int> {
+      co_return co_await ac->next();
+    }(&ac));
+    co_await asyncio::sleep(500ms);
+    waiter.cancel();
+    EXPECT_THROW((void)co_await waiter, asyncio::cancelled_error);
+    EXPECT_EQ(co_await ac.next(), 1);  // the first result is still there
+    auto h = co_await ac.next_task();
+    EXPECT_EQ(h.result(), 2);
+  }());
+}
