@@ -29,6 +29,12 @@ auto fail_after(asyncio::duration d) -> task<int> {
   co_await asyncio::sleep(d);
   throw std::runtime_error("fail");
 }
+// Builds the vector outside the coroutine: g++ 12 mishandles an initializer_list temporary inside
+// a co_await expression ("array used as initializer", cf. GCC PR 107288, LESSONS §5).
+template <class... H>
+auto list(H... hs) -> std::vector<task_handle<int>> {
+  return std::vector<task_handle<int>>{hs...};
+}
 auto spawn(asyncio::duration d, int v) -> task_handle<int> { return asyncio::create_task(value_after(d, v)); }
 }  // namespace
 
@@ -37,7 +43,9 @@ TEST(Wait, AllCompleted) {  // test_wait
     auto a = spawn(100ms, 1);
     auto b = spawn(150ms, 2);
     auto t0 = now();
-    auto [done, pending] = co_await asyncio::wait(std::vector{b, a});
+    auto r1 = co_await asyncio::wait(list(b, a));
+    auto& done = r1.done;
+    auto& pending = r1.pending;
     EXPECT_EQ(now() - t0, 150ms);
     EXPECT_EQ(done.size(), 2u);
     EXPECT_TRUE(pending.empty());
@@ -49,7 +57,9 @@ TEST(Wait, FirstCompleted) {  // test_wait_first_completed
   run_virtual([]() -> task<> {
     auto a = spawn(10s, 1);
     auto b = spawn(100ms, 2);
-    auto [done, pending] = co_await asyncio::wait(std::vector{a, b}, return_when::first_completed);
+    auto r2 = co_await asyncio::wait(list(a, b), return_when::first_completed);
+    auto& done = r2.done;
+    auto& pending = r2.pending;
     EXPECT_EQ(done.size(), 1u);
     EXPECT_TRUE(done.at(0) == b);
     EXPECT_EQ(pending.size(), 1u);
@@ -66,7 +76,9 @@ TEST(Wait, FirstCompletedAlreadyDone) {  // test_wait_really_done
     co_await asyncio::sleep(0s);
     co_await asyncio::sleep(0s);
     auto t0 = now();
-    auto [done, pending] = co_await asyncio::wait(std::vector{a, b}, return_when::first_completed);
+    auto r3 = co_await asyncio::wait(list(a, b), return_when::first_completed);
+    auto& done = r3.done;
+    auto& pending = r3.pending;
     EXPECT_EQ(now(), t0);
     EXPECT_EQ(done.size(), 1u);
     EXPECT_EQ(pending.size(), 1u);
@@ -80,7 +92,9 @@ TEST(Wait, FirstException) {  // test_wait_first_exception, _in_the_middle
     auto b = asyncio::create_task(fail_after(1s));
     auto c = spawn(500ms, 3);
     auto t0 = now();
-    auto [done, pending] = co_await asyncio::wait(std::vector{a, b, c}, return_when::first_exception);
+    auto r4 = co_await asyncio::wait(list(a, b, c), return_when::first_exception);
+    auto& done = r4.done;
+    auto& pending = r4.pending;
     EXPECT_EQ(now() - t0, 1s);  // c finishing first did not satisfy first_exception
     EXPECT_EQ(done.size(), 2u);
     EXPECT_EQ(pending.size(), 1u);
@@ -88,14 +102,19 @@ TEST(Wait, FirstException) {  // test_wait_first_exception, _in_the_middle
     // Without any exception it degrades to all_completed.
     auto d = spawn(1s, 4);
     auto e = spawn(2s, 5);
-    auto [done2, pending2] = co_await asyncio::wait(std::vector{d, e}, return_when::first_exception);
+    auto r5 = co_await asyncio::wait(list(d, e), return_when::first_exception);
+    auto& done2 = r5.done;
+    auto& pending2 = r5.pending;
     EXPECT_EQ(done2.size(), 2u);
     EXPECT_TRUE(pending2.empty());
     // A cancellation is not an exception.
     auto f = spawn(10s, 6);
     auto g = spawn(3s, 7);
     f.cancel();
-    auto [done3, pending3] = co_await asyncio::wait(std::vector{f, g}, return_when::first_exception);
+    auto r6 = co_await asyncio::wait(list(f, g), return_when::first_exception);
+    auto& done3 = r6.done;
+    auto& pending3 = r6.pending;
+    EXPECT_TRUE(pending3.empty());
     EXPECT_EQ(done3.size(), 2u);
     a.cancel();
   }());
@@ -106,7 +125,9 @@ TEST(Wait, TimeoutLeavesTasksRunning) {  // test_wait_with_timeout, test_wait_co
     auto a = spawn(100ms, 1);
     auto b = spawn(150ms, 2);
     auto t0 = now();
-    auto [done, pending] = co_await asyncio::wait(std::vector{a, b}, 110ms);
+    auto r7 = co_await asyncio::wait(list(a, b), 110ms);
+    auto& done = r7.done;
+    auto& pending = r7.pending;
     EXPECT_EQ(now() - t0, 110ms);
     EXPECT_EQ(done.size(), 1u);
     EXPECT_EQ(pending.size(), 1u);
@@ -114,7 +135,9 @@ TEST(Wait, TimeoutLeavesTasksRunning) {  // test_wait_with_timeout, test_wait_co
     EXPECT_EQ(co_await b, 2);
     // timeout 0: returns at the next iteration with what is done.
     auto c = spawn(1s, 3);
-    auto [d0, p0] = co_await asyncio::wait(std::vector{c}, 0s);
+    auto r8 = co_await asyncio::wait(list(c), 0s);
+    auto& d0 = r8.done;
+    auto& p0 = r8.pending;
     EXPECT_TRUE(d0.empty());
     EXPECT_EQ(p0.size(), 1u);
     c.cancel();
@@ -124,7 +147,10 @@ TEST(Wait, TimeoutLeavesTasksRunning) {  // test_wait_with_timeout, test_wait_co
 TEST(Wait, DuplicatesAndEmpty) {  // test_wait_duplicate_coroutines, test_wait_errors
   run_virtual([]() -> task<> {
     auto a = spawn(1s, 1);
-    auto [done, pending] = co_await asyncio::wait(std::vector{a, a, a});
+    auto r9 = co_await asyncio::wait(list(a, a, a));
+    auto& done = r9.done;
+    auto& pending = r9.pending;
+    EXPECT_TRUE(pending.empty());
     EXPECT_EQ(done.size(), 1u);
     EXPECT_THROW((void)co_await asyncio::wait(std::vector<task_handle<int>>{}), std::invalid_argument);
   }());
@@ -133,7 +159,10 @@ TEST(Wait, DuplicatesAndEmpty) {  // test_wait_duplicate_coroutines, test_wait_e
 TEST(Wait, AnyTaskHandles) {
   run_virtual([]() -> task<> {
     std::vector<asyncio::any_task> ts{asyncio::any_task(spawn(1s, 1)), asyncio::any_task(asyncio::create_task(fail_after(2s)))};
-    auto [done, pending] = co_await asyncio::wait(ts);
+    auto r10 = co_await asyncio::wait(ts);
+    auto& done = r10.done;
+    auto& pending = r10.pending;
+    EXPECT_TRUE(pending.empty());
     EXPECT_EQ(done.size(), 2u);
     EXPECT_TRUE(done[1].exception() != nullptr);
   }());
@@ -142,7 +171,7 @@ TEST(Wait, AnyTaskHandles) {
 TEST(Wait, CancelledAwaiterDoesNotCancelTasks) {
   run_virtual([]() -> task<> {
     auto a = spawn(10s, 1);
-    auto w = asyncio::create_task(asyncio::wait(std::vector{a}));
+    auto w = asyncio::create_task(asyncio::wait(list(a)));
     co_await asyncio::sleep(1s);
     w.cancel();
     EXPECT_THROW((void)co_await w, asyncio::cancelled_error);

@@ -3,6 +3,9 @@
 //
 //   auto [done, pending] = co_await asyncio::wait(tasks, 5s, asyncio::return_when::first_completed);
 //
+// (g++ 12: build the vector in a named variable, not as `wait(std::vector{a, b})` inside the
+// co_await expression; it mishandles that initializer_list temporary, LESSONS §5.)
+//
 // As in Python 3.11+, wait takes task handles (create the tasks first) and never cancels them: on
 // timeout or when the awaiting task is cancelled, the tasks keep running; they are yours (kept by
 // your handles, owned by the loop). The handles come back split into done and pending, in their
@@ -26,7 +29,8 @@ enum class return_when {
   all_completed,    // every task finished
 };
 
-/// What wait() returns; `auto [done, pending] = co_await wait(...)`.
+/// What wait() returns: the handles split into done and pending, in their original order
+/// (`auto [done, pending] = co_await wait(...)`).
 template <class H>
 struct wait_result {
   std::vector<H> done;
