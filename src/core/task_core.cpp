@@ -117,6 +117,7 @@ auto task_core::task_name() -> std::string {
 
 auto task_core::cancel(std::string message) -> bool {
   if (done()) return false;
+  loop_->check_thread("task.cancel");
   ++cancel_requests_;
   if (!message.empty() || extras_) extras().cancel_message = std::move(message);
   if (suspension* s = waiting_) {
@@ -160,6 +161,7 @@ void throw_not_done() { throw invalid_state_error("result is not set"); }
 
 void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> root,
                      const task_options& options, const std::source_location* where) {
+  loop.check_thread("create_task");
   p.become_task(loop, root);
   // contextvars: the new task starts with a (copy-on-write) snapshot of its creator's context.
   // Tasks of a program that never sets a context_var pay one load and a branch here.

@@ -240,6 +240,9 @@ class event_loop {
 
   /// Puts a task on the ready queue (state (b) of task_core).
   void schedule(detail::task_core& t) {
+    // Every wake-up (event.set, lock release, queue put, future.set_result...) passes here, so this
+    // one check reports them all when done from another thread; one predictable branch when off.
+    check_thread("that wakes a task (event.set, future.set_result, queue.put...)");
     ready_.push_back(reinterpret_cast<std::uintptr_t>(&t));
   }
   /// Starts a timer; fire() runs when it is due. Returns a key for cancel_timer().

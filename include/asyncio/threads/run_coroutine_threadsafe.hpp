@@ -1,0 +1,188 @@
+#pragma once
+// run_coroutine_threadsafe(coro, loop): start a coroutine on a loop from any other thread and get a
+// concurrent_future, a thread-safe future that a plain thread can wait on (with a timeout), read,
+// or cancel (Python's asyncio.run_coroutine_threadsafe and concurrent.futures.Future).
+//
+// Lifetimes: the shared state is reference counted (std::shared_ptr) and touched by the plain thread
+// only under its mutex. The task handle lives in the state but is read and released on the loop's
+// thread only (task handles are loop-affine), by the wrapper coroutine and by posted callbacks.
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include <asyncio/core/event_loop.hpp>
+#include <asyncio/core/task_handle.hpp>
+#include <asyncio/errors.hpp>
+
+namespace asyncio {
+namespace detail {
+
+template <class T>
+struct concurrent_state {
+  using stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+  enum class phase : unsigned char { pending, value, exception, cancelled };
+
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  phase state = phase::pending;
+  std::optional<stored> value;
+  std::exception_ptr error;
+  any_task task;  // loop thread only
+
+  /// Sets the outcome unless one is set already (a cancel() from another thread wins).
+  template <class Set>
+  void finish(phase p, Set&& set) {
+    {
+      std::lock_guard lock(mutex);
+      if (state != phase::pending) return;
+      set();
+      state = p;
+    }
+    done_cv.notify_all();
+  }
+};
+
+/// The coroutine run as a task on the target loop: awaits the user's coroutine and publishes its
+/// outcome to the state.
+template <class T>
+auto publish_outcome(std::shared_ptr<concurrent_state<T>> s, task<T> coro) -> task<void> {
+  using phase = typename concurrent_state<T>::phase;
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(coro);
+      s->finish(phase::value, [&] { s->value.emplace(); });
+    } else {
+      T v = co_await std::move(coro);
+      s->finish(phase::value, [&] { s->value.emplace(std::move(v)); });
+    }
+  } catch (const cancelled_error&) {
+    s->finish(phase::cancelled, [] {});
+  } catch (...) {
+    auto e = std::current_exception();
+    s->finish(phase::exception, [&] { s->error = e; });
+  }
+  s->task = any_task();  // on the loop thread (the loop still holds its own reference)
+}
+
+}  // namespace detail
+
+/// A result computed on an event loop, readable from any thread (Python's concurrent.futures.Future
+/// as returned by run_coroutine_threadsafe). Copies share one state.
+///
+/// Cancellation: cancel() marks the future cancelled at once and cancels the task on its loop.
+/// Thread safety: every member may be called from any thread. Waiting on a loop's own thread
+/// blocks that loop: from a coroutine, await the work with asyncio::run_on instead.
+template <class T>
+class concurrent_future {
+  using state = detail::concurrent_state<T>;
+  using phase = typename state::phase;
+
+ public:
+  concurrent_future() = default;
+  concurrent_future(std::shared_ptr<state> s, event_loop* loop) : state_(std::move(s)), loop_(loop) {}
+
+  /// True once the result, an exception or a cancellation is set.
+  [[nodiscard]] auto done() const -> bool {
+    std::lock_guard lock(state_->mutex);
+    return state_->state != phase::pending;
+  }
+  /// True if cancelled (by cancel() or because the task was cancelled on its loop).
+  [[nodiscard]] auto cancelled() const -> bool {
+    std::lock_guard lock(state_->mutex);
+    return state_->state == phase::cancelled;
+  }
+  /// Blocks until done.
+  void wait() const {
+    std::unique_lock lock(state_->mutex);
+    state_->done_cv.wait(lock, [&] { return state_->state != phase::pending; });
+  }
+  /// Blocks until done or `timeout` passed; true if done.
+  template <class Rep, class Period>
+  auto wait_for(std::chrono::duration<Rep, Period> timeout) const -> bool {
+    std::unique_lock lock(state_->mutex);
+    return state_->done_cv.wait_for(lock, timeout, [&] { return state_->state != phase::pending; });
+  }
+  /// Waits (at most `timeout`, if given) and returns the result.
+  /// Throws: timeout_error if not done in time; cancelled_error if cancelled; the coroutine's
+  /// exception otherwise.
+  auto result(std::optional<duration> timeout = std::nullopt) -> T {
+    std::unique_lock lock(state_->mutex);
+    auto ready = [&] { return state_->state != phase::pending; };
+    if (timeout) {
+      if (!state_->done_cv.wait_for(lock, *timeout, ready)) throw timeout_error();
+    } else {
+      state_->done_cv.wait(lock, ready);
+    }
+    if (state_->state == phase::cancelled) throw cancelled_error();
+    if (state_->state == phase::exception) std::rethrow_exception(state_->error);
+    if constexpr (!std::is_void_v<T>) return std::move(*state_->value);
+  }
+  /// Waits (at most `timeout`) and returns the exception (null if the coroutine returned).
+  /// Throws: timeout_error, cancelled_error as result().
+  auto exception(std::optional<duration> timeout = std::nullopt) -> std::exception_ptr {
+    std::unique_lock lock(state_->mutex);
+    auto ready = [&] { return state_->state != phase::pending; };
+    if (timeout) {
+      if (!state_->done_cv.wait_for(lock, *timeout, ready)) throw timeout_error();
+    } else {
+      state_->done_cv.wait(lock, ready);
+    }
+    if (state_->state == phase::cancelled) throw cancelled_error();
+    return state_->error;
+  }
+  /// Cancels: the future is cancelled at once (waiters wake) and the task is cancelled on its loop
+  /// (its eventual outcome is dropped). False if already done.
+  auto cancel() -> bool {
+    {
+      std::lock_guard lock(state_->mutex);
+      if (state_->state != phase::pending) return false;
+      state_->state = phase::cancelled;
+    }
+    state_->done_cv.notify_all();
+    try {
+      loop_->call_soon_threadsafe([s = state_] {
+        if (s->task) s->task.cancel();
+      });
+    } catch (...) {
+      // The loop is closed: its tasks were cancelled already.
+    }
+    return true;
+  }
+  [[nodiscard]] auto valid() const noexcept -> bool { return state_ != nullptr; }
+
+ private:
+  std::shared_ptr<state> state_;
+  event_loop* loop_ = nullptr;
+};
+
+/// Starts `coro` as a task on `loop` from any thread and returns a concurrent_future for its outcome
+/// (Python's asyncio.run_coroutine_threadsafe). The task is created by a call_soon_threadsafe
+/// callback; `loop` must outlive that callback (a closed loop drops it and the future stays pending,
+/// so wait with a timeout if the loop may be gone).
+///
+/// Cancellation: concurrent_future::cancel() cancels the task on its loop.
+/// Thread safety: call from any thread, including another loop's thread.
+template <class T>
+auto run_coroutine_threadsafe(task<T> coro, event_loop& loop) -> concurrent_future<T> {
+  auto s = std::make_shared<detail::concurrent_state<T>>();
+  loop.call_soon_threadsafe([s, c = std::move(coro)]() mutable {
+    {
+      std::lock_guard lock(s->mutex);
+      if (s->state == detail::concurrent_state<T>::phase::cancelled) {
+        if (auto h = c.release()) h.destroy();  // cancelled before it started: never run it
+        return;
+      }
+    }
+    auto t = create_task(detail::publish_outcome<T>(s, std::move(c)));
+    if (!t.done()) s->task = t;
+  });
+  return concurrent_future<T>(std::move(s), &loop);
+}
+
+}  // namespace asyncio
