@@ -36,7 +36,7 @@ struct runtime_options {
   /// Threads of the shared executor that to_thread() uses on every loop; 0 = one per hardware thread.
   std::size_t executor_threads = 0;
   /// Debug mode of every loop; unset = from ASYNCIO_DEBUG.
-  std::optional<bool> debug;
+  std::optional<bool> debug = std::nullopt;
   /// How long stop() lets each loop's leftover tasks and the executor wind down.
   duration shutdown_timeout = std::chrono::seconds(5);
   /// Thread name prefix: "<name>-<index>".
