@@ -34,6 +34,8 @@ class timer_heap {
   /// Removes the earliest live timer if its deadline is <= now and returns its target.
   auto pop_due(std::int64_t now) noexcept -> timer_target*;
   [[nodiscard]] auto live() const noexcept -> std::size_t { return live_; }
+  /// Heap entries, cancelled ones not yet dropped included (tests check the compaction bound).
+  [[nodiscard]] auto heap_size() const noexcept -> std::size_t { return heap_.size(); }
 
  private:
   struct entry {
