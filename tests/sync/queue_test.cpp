@@ -78,9 +78,15 @@ auto move_only() -> asyncio::task<void> {
   EXPECT_EQ(*a, 7);
   EXPECT_EQ(*b, 8);
   co_await t;
-  asyncio::priority_queue<std::unique_ptr<int>, bool (*)(const std::unique_ptr<int>&, const std::unique_ptr<int>&)> pq(
-      0);
-  (void)pq;
+  // Move-only items in a heap, with a custom comparator.
+  auto by_value = [](const std::unique_ptr<int>& a, const std::unique_ptr<int>& b) { return *a < *b; };
+  asyncio::priority_queue<std::unique_ptr<int>, decltype(by_value)> pq;
+  pq.put_nowait(std::make_unique<int>(3));
+  pq.put_nowait(std::make_unique<int>(1));
+  pq.put_nowait(std::make_unique<int>(2));
+  EXPECT_EQ(*(co_await pq.get()), 1);
+  EXPECT_EQ(*pq.get_nowait(), 2);
+  EXPECT_EQ(*pq.get_nowait(), 3);
 }
 TEST(Queue, MoveOnlyItems) { run_virtual(move_only()); }
 

@@ -56,6 +56,12 @@ class context_var;
 template <class T>
 class context_token {
  public:
+  // Move-only, so that "single use" cannot be side-stepped with a copy.
+  context_token(context_token&&) noexcept = default;
+  auto operator=(context_token&&) noexcept -> context_token& = default;
+  context_token(const context_token&) = delete;
+  auto operator=(const context_token&) -> context_token& = delete;
+
   /// The value before set(), or null if the variable was unset (Python's Token.old_value).
   [[nodiscard]] auto old_value() const noexcept -> const T* { return static_cast<const T*>(old_.get()); }
   [[nodiscard]] auto used() const noexcept -> bool { return used_; }
