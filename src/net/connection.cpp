@@ -8,17 +8,18 @@
 #include <netinet/in.h>
 
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 namespace asyncio {
 namespace {
 
 // RFC 8305 §4: alternate families, starting with the family of the first address.
-auto interleave(std::vector<addrinfo_entry> in, int first_count) -> std::vector<addrinfo_entry> {
+auto interleave(std::vector<address> in, int first_count) -> std::vector<address> {
   if (in.empty() || first_count <= 0) return in;
-  int first_family = in.front().family;
-  std::vector<addrinfo_entry> a, b, out;
-  for (auto& e : in) (e.family == first_family ? a : b).push_back(std::move(e));
+  int first_family = in.front().family();
+  std::vector<address> a, b, out;
+  for (auto& e : in) (e.family() == first_family ? a : b).push_back(std::move(e));
   std::size_t i = 0, j = 0;
   while (i < a.size() || j < b.size()) {
     for (int k = 0; k < first_count && i < a.size(); ++k) out.push_back(std::move(a[i++]));
@@ -94,14 +95,22 @@ auto create_connection(std::string host, std::uint16_t port, connect_options opt
   hints.type = SOCK_STREAM;
   auto infos = co_await getaddrinfo(host, std::to_string(port), hints);
   if (infos.empty()) throw os_error(std::error_code(), "getaddrinfo returned an empty list for " + host);
+  std::vector<address> addrs;
+  addrs.reserve(infos.size());
+  for (auto& info : infos) addrs.push_back(info.addr);
+  co_return co_await create_connection(std::move(addrs), std::move(options));
+}
+
+auto create_connection(std::vector<address> addrs, connect_options options) -> task<socket> {
+  if (addrs.empty()) throw std::invalid_argument("create_connection: no address to connect to");
   int inter = options.interleave >= 0 ? options.interleave : (options.happy_eyeballs_delay ? 1 : 0);
-  infos = interleave(std::move(infos), inter);
+  auto infos = interleave(std::move(addrs), inter);
 
   if (!options.happy_eyeballs_delay || infos.size() == 1) {
     std::vector<std::exception_ptr> errors;
-    for (auto& info : infos) {
+    for (auto& addr : infos) {
       try {
-        co_return co_await connect_one(info.addr, options.local_addr);
+        co_return co_await connect_one(addr, options.local_addr);
       } catch (const os_error&) {
         errors.push_back(std::current_exception());
       }
@@ -124,7 +133,7 @@ auto create_connection(std::string host, std::uint16_t port, connect_options opt
   for (std::size_t i = 0; i < infos.size() && !r->winner; ++i) {
     r->wake = future<void>();
     std::size_t failed_before = r->errors.size();
-    attempts.push_back(create_task(attempt(r, infos[i].addr, options.local_addr)));
+    attempts.push_back(create_task(attempt(r, infos[i], options.local_addr)));
     if (r->winner || r->errors.size() > failed_before) continue;
     if (i + 1 == infos.size()) break;
     future<void> w = r->wake;

@@ -132,4 +132,23 @@ auto eventually(P pred, std::chrono::milliseconds limit = std::chrono::seconds(1
   co_return pred();
 }
 
+/// Waits for the task `h` and returns its result, but gives up after `limit` on the real clock: the
+/// task is then cancelled and std::runtime_error thrown, so a hung operation fails the test instead
+/// of hanging it. (A stand-in for wait_for that needs nothing beyond the core.)
+template <class T>
+auto bounded(asyncio::task_handle<T> h, std::chrono::milliseconds limit = std::chrono::seconds(20))
+    -> asyncio::task<T> {
+  if (!co_await eventually([&h] { return h.done(); }, limit)) {
+    co_await cancel_and_wait(h);
+    throw std::runtime_error("test_support::bounded: operation did not finish in time");
+  }
+  co_return co_await std::move(h);
+}
+
+/// Runs `t` as a task, bounded as above.
+template <class T>
+auto bounded(asyncio::task<T> t, std::chrono::milliseconds limit = std::chrono::seconds(20)) -> asyncio::task<T> {
+  co_return co_await bounded(asyncio::create_task(std::move(t)), limit);
+}
+
 }  // namespace test_support

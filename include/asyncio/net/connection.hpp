@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/address.hpp>
@@ -39,6 +40,15 @@ struct connect_options {
 /// Throws: the attempt's os_error (connection_refused_error...) when there is one address, else
 /// os_error "multiple exceptions" listing them; gai_error if the name does not resolve.
 auto create_connection(std::string host, std::uint16_t port, connect_options options = {}) -> task<socket>;
+
+/// Connects to the first of `addresses` that answers, with the same staggered race as the
+/// host-name form (that form resolves the name and calls this one). Useful when the addresses are
+/// known already, e.g. from an earlier getaddrinfo or a configuration file.
+///
+/// Cancellation: safe; every attempt is cancelled and its socket closed.
+/// Resumes: when one attempt connected, or all failed.
+/// Throws: as the host-name form; std::invalid_argument if `addresses` is empty.
+auto create_connection(std::vector<address> addresses, connect_options options = {}) -> task<socket>;
 
 /// A connected pair of streams. Use with structured bindings: auto [reader, writer] = co_await ...
 struct stream_pair {

@@ -1,0 +1,221 @@
+// create_connection: sequential fallback and the Happy Eyeballs race (RFC 8305) over loopback.
+//
+// "An address that never answers" is a listener with backlog 0 whose single accept-queue slot is
+// already taken: Linux (and gVisor) then drop further SYNs, so a connect to it stays pending
+// (retransmitting) instead of failing. That keeps the test on loopback and bounded.
+#include <asyncio/asyncio.hpp>
+#include <gtest/gtest.h>
+
+#include <support/net_helpers.hpp>
+
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using asyncio::task;
+
+namespace {
+
+// Open file descriptors of this process (to check that losing attempts closed their sockets).
+auto open_fds() -> int {
+  int n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (::readdir(d)) ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
+// A listener that never completes another handshake: backlog 0 and its one slot filled by `filler`.
+struct black_hole {
+  asyncio::socket listener;
+  asyncio::socket filler;
+  asyncio::address addr;
+
+  static auto make() -> task<black_hole> {
+    black_hole b;
+    b.listener = asyncio::socket(AF_INET, SOCK_STREAM);
+    b.listener.bind(asyncio::address::ipv4("127.0.0.1", 0));
+    b.listener.listen(0);
+    b.addr = b.listener.getsockname();
+    b.filler = asyncio::socket(AF_INET, SOCK_STREAM);
+    co_await test_support::bounded(asyncio::sock_connect(b.filler, b.addr));
+    co_return b;
+  }
+  // True if a fresh connect to addr is still pending after `wait` (i.e. the trick works here).
+  auto swallows_connects(std::chrono::milliseconds wait) -> task<bool> {
+    asyncio::socket probe(AF_INET, SOCK_STREAM);
+    auto h = asyncio::create_task(asyncio::sock_connect(probe, addr));
+    co_await asyncio::sleep(wait);
+    bool pending = !h.done();
+    co_await test_support::cancel_and_wait(h);
+    probe.close();
+    co_return pending;
+  }
+  void close() {
+    filler.close();
+    listener.close();
+  }
+};
+
+auto accept_one(asyncio::socket& listener) -> task<asyncio::socket> {
+  asyncio::accepted_socket a = co_await asyncio::sock_accept(listener);
+  co_return std::move(a.sock);
+}
+
+constexpr const char* no_black_hole = "this kernel completes connects to a full-backlog listener: no silent address on loopback";
+
+TEST(CreateConnection, HappyEyeballsSecondAddressWinsAndLoserIsClosed) {
+  bool skipped = false;
+  asyncio::run([](bool* skipped) -> task<void> {
+    black_hole hole = co_await black_hole::make();
+    if (!co_await hole.swallows_connects(200ms)) {
+      hole.close();
+      *skipped = true;
+      co_return;
+    }
+    asyncio::socket good(AF_INET, SOCK_STREAM);
+    good.bind(asyncio::address::ipv4("127.0.0.1", 0));
+    good.listen();
+    asyncio::address good_addr = good.getsockname();
+
+    const int fds_before = open_fds();
+    const std::size_t tasks_before = asyncio::get_running_loop().statistics().tasks;
+    asyncio::connect_options opts;
+    opts.happy_eyeballs_delay = 50ms;
+    asyncio::socket s =
+        co_await test_support::bounded(asyncio::create_connection({hole.addr, good_addr}, opts), 30s);
+    EXPECT_TRUE(s.is_open());
+    EXPECT_EQ(s.getpeername(), good_addr);
+    EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_NODELAY), 1);
+    // The winner is the connection `good` accepts; the loser's attempt is cancelled and its socket
+    // closed: back to the fds we had plus the winner, and no attempt task left behind.
+    asyncio::socket peer = co_await test_support::bounded(accept_one(good));
+    EXPECT_EQ(peer.getpeername(), s.getsockname());
+    EXPECT_TRUE(co_await test_support::eventually([&] {
+      return open_fds() == fds_before + 2 && asyncio::get_running_loop().statistics().tasks <= tasks_before;
+    }));
+    EXPECT_EQ(open_fds(), fds_before + 2);  // s and peer
+
+    // The winner works.
+    co_await asyncio::sock_sendall(s, "hi");
+    EXPECT_EQ(co_await test_support::bounded(asyncio::sock_recv(peer, 10)), "hi");
+    s.close();
+    peer.close();
+    good.close();
+    hole.close();
+  }(&skipped));
+  if (skipped) GTEST_SKIP() << no_black_hole;
+}
+
+TEST(CreateConnection, HappyEyeballsFailedAttemptStartsNextAtOnce) {
+  asyncio::run([]() -> task<void> {
+    // A refused address (a port nobody listens on) fails fast; the next attempt must start without
+    // waiting for the (huge) delay.
+    asyncio::socket closed(AF_INET, SOCK_STREAM);
+    closed.bind(asyncio::address::ipv4("127.0.0.1", 0));
+    asyncio::address refused = closed.getsockname();  // bound, not listening: connect is refused
+    asyncio::socket good(AF_INET, SOCK_STREAM);
+    good.bind(asyncio::address::ipv4("127.0.0.1", 0));
+    good.listen();
+    asyncio::connect_options opts;
+    opts.happy_eyeballs_delay = 1h;
+    asyncio::socket s = co_await test_support::bounded(
+        asyncio::create_connection({refused, good.getsockname()}, opts), 30s);
+    EXPECT_EQ(s.getpeername(), good.getsockname());
+    s.close();
+    good.close();
+    closed.close();
+  }());
+}
+
+TEST(CreateConnection, AllAttemptsFailRaisesTheCommonError) {
+  asyncio::run([]() -> task<void> {
+    asyncio::socket a(AF_INET, SOCK_STREAM), b(AF_INET, SOCK_STREAM);
+    a.bind(asyncio::address::ipv4("127.0.0.1", 0));
+    b.bind(asyncio::address::ipv4("127.0.0.1", 0));
+    for (bool staggered : {false, true}) {
+      asyncio::connect_options opts;
+      if (staggered) opts.happy_eyeballs_delay = 10ms;
+      bool refused = false;
+      try {
+        auto s = co_await test_support::bounded(
+            asyncio::create_connection({a.getsockname(), b.getsockname()}, opts), 30s);
+        ADD_FAILURE() << "connected to a port nobody listens on";
+      } catch (const asyncio::connection_refused_error& e) {
+        refused = true;
+        EXPECT_NE(std::string(e.what()).find("multiple exceptions"), std::string::npos) << e.what();
+      }
+      EXPECT_TRUE(refused) << "staggered=" << staggered;
+    }
+    a.close();
+    b.close();
+  }());
+}
+
+TEST(CreateConnection, SequentialFallsBackToSecondAddress) {
+  asyncio::run([]() -> task<void> {
+    asyncio::socket closed(AF_INET, SOCK_STREAM);
+    closed.bind(asyncio::address::ipv4("127.0.0.1", 0));
+    auto srv = co_await asyncio::start_server(
+        [](asyncio::stream_reader, asyncio::stream_writer w) -> task<void> {
+          w.write("welcome");
+          co_return;
+        },
+        "::1", 0);
+    asyncio::connect_options opts;  // no delay: one address after the other
+    asyncio::socket s = co_await test_support::bounded(
+        asyncio::create_connection({closed.getsockname(), asyncio::address::ipv6("::1", srv.port())}, opts), 30s);
+    EXPECT_EQ(s.family(), AF_INET6);
+    auto [r, w] = asyncio::make_streams(std::move(s));
+    EXPECT_EQ(co_await test_support::bounded(r.read()), "welcome");
+    w.close();
+    closed.close();
+    co_await srv.shutdown(1s);
+  }());
+}
+
+TEST(CreateConnection, EmptyAddressListThrows) {
+  asyncio::run([]() -> task<void> {
+    bool thrown = false;
+    try {
+      (void)co_await asyncio::create_connection(std::vector<asyncio::address>{});
+    } catch (const std::invalid_argument&) {
+      thrown = true;
+    }
+    EXPECT_TRUE(thrown);
+  }());
+}
+
+TEST(CreateConnection, CancelledWhileAttemptsPendClosesEverything) {
+  bool skipped = false;
+  asyncio::run([](bool* skipped) -> task<void> {
+    black_hole hole = co_await black_hole::make();
+    if (!co_await hole.swallows_connects(200ms)) {
+      hole.close();
+      *skipped = true;
+      co_return;
+    }
+    const int fds_before = open_fds();
+    asyncio::connect_options opts;
+    opts.happy_eyeballs_delay = 20ms;
+    // Two silent attempts (the same black hole twice), then cancel the caller.
+    auto h = asyncio::create_task(asyncio::create_connection({hole.addr, hole.addr}, opts));
+    co_await asyncio::sleep(100ms);
+    EXPECT_FALSE(h.done());
+    co_await test_support::cancel_and_wait(h);
+    EXPECT_TRUE(h.cancelled());
+    EXPECT_TRUE(co_await test_support::eventually([&] { return open_fds() == fds_before; }));
+    EXPECT_EQ(open_fds(), fds_before);
+    hole.close();
+  }(&skipped));
+  if (skipped) GTEST_SKIP() << no_black_hole;
+}
+
+}  // namespace

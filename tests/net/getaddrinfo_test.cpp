@@ -1,0 +1,129 @@
+// getaddrinfo: numeric hosts (inline), a host name ("localhost", resolved off the loop), a name
+// that does not resolve (gai_error), and a lookup cancelled while it runs.
+#include <asyncio/asyncio.hpp>
+#include <gtest/gtest.h>
+
+#include <support/net_helpers.hpp>
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <string>
+
+using namespace std::chrono_literals;
+using asyncio::task;
+
+namespace {
+
+TEST(Getaddrinfo, NumericHostsNeedNoLookup) {
+  asyncio::run([]() -> task<void> {
+    auto v4 = co_await asyncio::getaddrinfo("127.0.0.1", "8080");
+    if (v4.size() != 1u) { ADD_FAILURE() << v4.size(); co_return; }
+    EXPECT_EQ(v4[0].family, AF_INET);
+    EXPECT_EQ(v4[0].type, SOCK_STREAM);
+    EXPECT_EQ(v4[0].addr.to_string(), "127.0.0.1:8080");
+    auto v6 = co_await asyncio::getaddrinfo("::1", "53", {.family = AF_UNSPEC, .type = SOCK_DGRAM});
+    if (v6.size() != 1u) { ADD_FAILURE() << v6.size(); co_return; }
+    EXPECT_EQ(v6[0].family, AF_INET6);
+    EXPECT_EQ(v6[0].type, SOCK_DGRAM);
+    EXPECT_EQ(v6[0].addr.to_string(), "[::1]:53");
+  }());
+}
+
+TEST(Getaddrinfo, LocalhostResolvesToLoopback) {
+  asyncio::run([]() -> task<void> {
+    auto entries = co_await test_support::bounded(asyncio::getaddrinfo("localhost", "80"), 30s);
+    EXPECT_FALSE(entries.empty());
+    for (const auto& e : entries) {
+      EXPECT_EQ(e.type, SOCK_STREAM);
+      EXPECT_EQ(e.addr.port(), 80);
+      EXPECT_TRUE(e.addr.host() == "127.0.0.1" || e.addr.host() == "::1") << e.addr.to_string();
+      EXPECT_EQ(e.family, e.addr.family());
+    }
+    // A service name is resolved too, and the family filter applies.
+    auto v4 = co_await test_support::bounded(asyncio::getaddrinfo("localhost", "http", {.family = AF_INET}), 30s);
+    EXPECT_FALSE(v4.empty());
+    for (const auto& e : v4) {
+      EXPECT_EQ(e.family, AF_INET);
+      EXPECT_EQ(e.addr.port(), 80);
+    }
+  }());
+}
+
+TEST(Getaddrinfo, ConnectByHostName) {
+  asyncio::run([]() -> task<void> {
+    auto srv = co_await asyncio::start_server(
+        [](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+          w.write(co_await r.readline());
+        },
+        "127.0.0.1", 0);
+    auto [r, w] = co_await test_support::bounded(asyncio::open_connection("localhost", srv.port(), {.family = AF_INET}), 30s);
+    w.write("by name\n");
+    EXPECT_EQ(co_await test_support::bounded(r.readline()), "by name\n");
+    w.close();
+    co_await srv.shutdown(1s);
+  }());
+}
+
+TEST(Getaddrinfo, UnknownHostRaisesGaiError) {
+  asyncio::run([]() -> task<void> {
+    bool raised = false;
+    try {
+      // .invalid is reserved (RFC 2606): it never resolves. Without network the resolver may answer
+      // "temporary failure" instead of "not known": both are gai_errors.
+      (void)co_await test_support::bounded(asyncio::getaddrinfo("no-such-host.invalid", "80"), 60s);
+    } catch (const asyncio::gai_error& e) {
+      raised = true;
+      EXPECT_EQ(&e.code().category(), &asyncio::gai_category());
+      EXPECT_TRUE(e.code().value() == EAI_NONAME || e.code().value() == EAI_AGAIN ||
+                  e.code().value() == EAI_NODATA || e.code().value() == EAI_FAIL)
+          << e.code().value() << " " << e.what();
+      EXPECT_FALSE(e.code().message().empty());
+      // It is an os_error too (Python: socket.gaierror is an OSError).
+      const asyncio::os_error& base = e;
+      EXPECT_EQ(base.code(), e.code());
+    }
+    EXPECT_TRUE(raised);
+    // open_connection passes the same error through.
+    bool raised2 = false;
+    try {
+      (void)co_await test_support::bounded(asyncio::open_connection("no-such-host.invalid", 80), 60s);
+    } catch (const asyncio::gai_error&) {
+      raised2 = true;
+    }
+    EXPECT_TRUE(raised2);
+  }());
+}
+
+TEST(Getaddrinfo, BadServiceRaisesGaiError) {
+  asyncio::run([]() -> task<void> {
+    bool raised = false;
+    try {
+      (void)co_await test_support::bounded(asyncio::getaddrinfo("localhost", "no-such-service-xyz"), 30s);
+    } catch (const asyncio::gai_error& e) {
+      raised = true;
+      EXPECT_EQ(&e.code().category(), &asyncio::gai_category());
+    }
+    EXPECT_TRUE(raised);
+  }());
+}
+
+TEST(Getaddrinfo, CancelledLookupIsDropped) {
+  asyncio::run([]() -> task<void> {
+    // Cancel a name lookup right away; its result (whenever the worker finishes) must be dropped
+    // without touching the gone frame, and the loop keeps working.
+    for (int i = 0; i < 5; ++i) {
+      auto h = asyncio::create_task(asyncio::getaddrinfo("localhost", "80"));
+      h.cancel();
+      co_await test_support::cancel_and_wait(h);
+      EXPECT_TRUE(h.done());
+    }
+    auto entries = co_await test_support::bounded(asyncio::getaddrinfo("localhost", "80"), 30s);
+    EXPECT_FALSE(entries.empty());
+    // Give the abandoned workers time to post their (dropped) results while the loop still runs.
+    co_await asyncio::sleep(50ms);
+  }());
+}
+
+}  // namespace
