@@ -64,6 +64,15 @@ struct black_hole {
   }
 };
 
+// The address list, built outside the coroutine's full-expression (g++ 12 rejects a braced list of
+// addresses there: "array used as initializer").
+auto addresses(asyncio::address a, asyncio::address b) -> std::vector<asyncio::address> {
+  std::vector<asyncio::address> v;
+  v.push_back(a);
+  v.push_back(b);
+  return v;
+}
+
 auto accept_one(asyncio::socket& listener) -> task<asyncio::socket> {
   asyncio::accepted_socket a = co_await asyncio::sock_accept(listener);
   co_return std::move(a.sock);
@@ -90,7 +99,7 @@ TEST(CreateConnection, HappyEyeballsSecondAddressWinsAndLoserIsClosed) {
     asyncio::connect_options opts;
     opts.happy_eyeballs_delay = 50ms;
     asyncio::socket s =
-        co_await test_support::bounded(asyncio::create_connection({hole.addr, good_addr}, opts), 30s);
+        co_await test_support::bounded(asyncio::create_connection(addresses(hole.addr, good_addr), opts), 30s);
     EXPECT_TRUE(s.is_open());
     EXPECT_EQ(s.getpeername(), good_addr);
     EXPECT_EQ(s.getsockopt(IPPROTO_TCP, TCP_NODELAY), 1);
@@ -127,7 +136,7 @@ TEST(CreateConnection, HappyEyeballsFailedAttemptStartsNextAtOnce) {
     asyncio::connect_options opts;
     opts.happy_eyeballs_delay = 1h;
     asyncio::socket s = co_await test_support::bounded(
-        asyncio::create_connection({refused, good.getsockname()}, opts), 30s);
+        asyncio::create_connection(addresses(refused, good.getsockname()), opts), 30s);
     EXPECT_EQ(s.getpeername(), good.getsockname());
     s.close();
     good.close();
@@ -146,7 +155,7 @@ TEST(CreateConnection, AllAttemptsFailRaisesTheCommonError) {
       bool refused = false;
       try {
         auto s = co_await test_support::bounded(
-            asyncio::create_connection({a.getsockname(), b.getsockname()}, opts), 30s);
+            asyncio::create_connection(addresses(a.getsockname(), b.getsockname()), opts), 30s);
         ADD_FAILURE() << "connected to a port nobody listens on";
       } catch (const asyncio::connection_refused_error& e) {
         refused = true;
@@ -171,7 +180,7 @@ TEST(CreateConnection, SequentialFallsBackToSecondAddress) {
         "::1", 0);
     asyncio::connect_options opts;  // no delay: one address after the other
     asyncio::socket s = co_await test_support::bounded(
-        asyncio::create_connection({closed.getsockname(), asyncio::address::ipv6("::1", srv.port())}, opts), 30s);
+        asyncio::create_connection(addresses(closed.getsockname(), asyncio::address::ipv6("::1", srv.port())), opts), 30s);
     EXPECT_EQ(s.family(), AF_INET6);
     auto [r, w] = asyncio::make_streams(std::move(s));
     EXPECT_EQ(co_await test_support::bounded(r.read()), "welcome");
@@ -206,7 +215,7 @@ TEST(CreateConnection, CancelledWhileAttemptsPendClosesEverything) {
     asyncio::connect_options opts;
     opts.happy_eyeballs_delay = 20ms;
     // Two silent attempts (the same black hole twice), then cancel the caller.
-    auto h = asyncio::create_task(asyncio::create_connection({hole.addr, hole.addr}, opts));
+    auto h = asyncio::create_task(asyncio::create_connection(addresses(hole.addr, hole.addr), opts));
     co_await asyncio::sleep(100ms);
     EXPECT_FALSE(h.done());
     co_await test_support::cancel_and_wait(h);

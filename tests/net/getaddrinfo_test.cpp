@@ -23,7 +23,9 @@ TEST(Getaddrinfo, NumericHostsNeedNoLookup) {
     EXPECT_EQ(v4[0].family, AF_INET);
     EXPECT_EQ(v4[0].type, SOCK_STREAM);
     EXPECT_EQ(v4[0].addr.to_string(), "127.0.0.1:8080");
-    auto v6 = co_await asyncio::getaddrinfo("::1", "53", {.family = AF_UNSPEC, .type = SOCK_DGRAM});
+    asyncio::getaddrinfo_options dgram;
+    dgram.type = SOCK_DGRAM;
+    auto v6 = co_await asyncio::getaddrinfo("::1", "53", dgram);
     if (v6.size() != 1u) { ADD_FAILURE() << v6.size(); co_return; }
     EXPECT_EQ(v6[0].family, AF_INET6);
     EXPECT_EQ(v6[0].type, SOCK_DGRAM);
@@ -42,7 +44,9 @@ TEST(Getaddrinfo, LocalhostResolvesToLoopback) {
       EXPECT_EQ(e.family, e.addr.family());
     }
     // A service name is resolved too, and the family filter applies.
-    auto v4 = co_await test_support::bounded(asyncio::getaddrinfo("localhost", "http", {.family = AF_INET}), 30s);
+    asyncio::getaddrinfo_options only_v4;
+    only_v4.family = AF_INET;
+    auto v4 = co_await test_support::bounded(asyncio::getaddrinfo("localhost", "http", only_v4), 30s);
     EXPECT_FALSE(v4.empty());
     for (const auto& e : v4) {
       EXPECT_EQ(e.family, AF_INET);
@@ -58,7 +62,9 @@ TEST(Getaddrinfo, ConnectByHostName) {
           w.write(co_await r.readline());
         },
         "127.0.0.1", 0);
-    auto [r, w] = co_await test_support::bounded(asyncio::open_connection("localhost", srv.port(), {.family = AF_INET}), 30s);
+    asyncio::connect_options only_v4;
+    only_v4.family = AF_INET;
+    auto [r, w] = co_await test_support::bounded(asyncio::open_connection("localhost", srv.port(), only_v4), 30s);
     w.write("by name\n");
     EXPECT_EQ(co_await test_support::bounded(r.readline()), "by name\n");
     w.close();
