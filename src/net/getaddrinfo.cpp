@@ -1,15 +1,10 @@
-// getaddrinfo off the loop. Until asyncio::to_thread (threads layer) is on main, a small private
-// bridge runs the lookup on a detached thread and posts the result back with call_soon_threadsafe.
-// The shared state holds no loop-affine object, so the worker thread may drop the last reference.
+// getaddrinfo off the loop: numeric hosts inline, names through asyncio::to_thread (the loop's
+// default executor), so the loop never blocks on the resolver.
 #include <asyncio/net/getaddrinfo.hpp>
 
-#include <asyncio/core/future.hpp>
+#include <asyncio/threads/to_thread.hpp>
 
 #include <netdb.h>
-
-#include <memory>
-#include <mutex>
-#include <thread>
 
 namespace asyncio {
 namespace {
@@ -58,18 +53,6 @@ auto unpack(lookup_result r, const std::string& host) -> std::vector<addrinfo_en
   return std::move(r.entries);
 }
 
-// Loop side of one lookup; lives in the awaiting coroutine frame.
-struct lookup_slot {
-  future<lookup_result> result;
-};
-
-struct bridge {
-  std::mutex m;
-  event_loop* loop = nullptr;    // null once the awaiting frame is gone
-  lookup_slot* slot = nullptr;   // touched on the loop thread only
-  lookup_result value;
-};
-
 }  // namespace
 
 auto gai_category() noexcept -> const std::error_category& {
@@ -85,33 +68,10 @@ auto getaddrinfo(std::string host, std::string port, getaddrinfo_options options
     if (quick.code == 0) co_return std::move(quick.entries);
     if (host.empty()) co_return unpack(std::move(quick), host);
   }
-  auto b = std::make_shared<bridge>();
-  lookup_slot slot;
-  b->loop = &get_running_loop();
-  b->slot = &slot;
-  struct detach_guard {
-    std::shared_ptr<bridge>& b;
-    ~detach_guard() {
-      std::lock_guard lock(b->m);
-      b->loop = nullptr;
-      b->slot = nullptr;
-    }
-  } guard{b};
-  std::thread([b, host, port, options] {
-    lookup_result r = blocking_lookup(host, port, options, 0);
-    std::lock_guard lock(b->m);
-    b->value = std::move(r);
-    if (!b->loop) return;
-    b->loop->call_soon_threadsafe([b] {
-      lookup_slot* s = nullptr;
-      {
-        std::lock_guard inner(b->m);
-        s = b->slot;
-      }
-      if (s && !s->result.done()) s->result.set_result(std::move(b->value));
-    });
-  }).detach();
-  lookup_result r = co_await slot.result;
+  // The worker gets copies: a cancelled lookup finishes in the background with nothing of ours.
+  lookup_result r = co_await to_thread(
+      [](std::string h, std::string p, getaddrinfo_options o) { return blocking_lookup(h, p, o, 0); }, host, port,
+      options);
   co_return unpack(std::move(r), host);
 }
 
