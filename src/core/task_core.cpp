@@ -142,12 +142,10 @@ void task_core::throw_cancelled() {
   throw cancelled_error(cancel_message());
 }
 
-void completion_wait::on_abort(suspension* self, task_core& me) noexcept {
-  auto* w = static_cast<completion_wait*>(self);
-  if (w->source->done()) return;  // woken already: await_resume sees the abort and throws
-  me.repark(*w);                  // keep waiting for the source's outcome (CPython semantics)
+void completion_wait::cancel_source_noexcept(cancel_source_fn on_cancel, completion& source,
+                                             task_core& me) noexcept {
   try {
-    w->cancel_source(*w->source, me.cancel_message());
+    on_cancel(source, me.cancel_message());
   } catch (...) {
     // cancel() of a task or future only allocates a message; nothing sensible to do on failure.
   }

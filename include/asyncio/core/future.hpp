@@ -105,30 +105,33 @@ class future {
   /// Runs fn() via call_soon once the future is done (at once, via call_soon, if already done).
   void add_done_callback(detail::unique_function<void()> fn) { state_->add_done_callback(std::move(fn)); }
 
+  /// Awaiter of a future: only the completion_wait (32 bytes); the source is the state (W3).
   /// Take: `co_await std::move(f)` moves the value out (required for a move-only T); a template
   /// parameter so that the copying branch is not instantiated for move-only values.
   template <bool Take>
   struct awaiter : detail::completion_wait {
-    future* self;
-    explicit awaiter(future* f) noexcept : completion_wait(*f->state_, &detail::cancel_future_source), self(f) {}
+    explicit awaiter(state& s) noexcept : completion_wait(s, on_cancel<&detail::cancel_future_source>{}) {}
     auto await_resume() -> T {
       check_cancelled();
-      self->check();
-      if constexpr (std::is_void_v<T>) return;
-      else if constexpr (Take) return std::move(*self->state_->value);
-      else return *self->state_->value;
+      auto& s = static_cast<state&>(*source);
+      check(s);
+      if constexpr (!std::is_void_v<T>) {
+        if constexpr (Take) return std::move(*s.value);
+        else return *s.value;
+      }
     }
   };
   /// Waits until the future is done and returns its result (moved out for `co_await std::move(f)`).
-  auto operator co_await() & noexcept -> awaiter<false> { return awaiter<false>(this); }
-  auto operator co_await() && noexcept -> awaiter<true> { return awaiter<true>(this); }
+  auto operator co_await() & noexcept -> awaiter<false> { return awaiter<false>(*state_); }
+  auto operator co_await() && noexcept -> awaiter<true> { return awaiter<true>(*state_); }
 
  private:
-  void check() const {
-    if (!state_->done()) detail::throw_not_done();
-    state_->mark_retrieved();
-    if (state_->cancelled()) throw cancelled_error(state_->cancel_message());
-    if (auto e = state_->take_exception_ptr()) std::rethrow_exception(e);
+  void check() const { check(*state_); }
+  static void check(state& s) {
+    if (!s.done()) detail::throw_not_done();
+    s.mark_retrieved();
+    if (s.cancelled()) throw cancelled_error(s.cancel_message());
+    if (auto e = s.take_exception_ptr()) std::rethrow_exception(e);
   }
   state* state_;
 };

@@ -118,7 +118,7 @@ class [[nodiscard]] generator {
     auto await_suspend(std::coroutine_handle<P> consumer) noexcept -> std::coroutine_handle<> {
       promise_type& p = gen.promise();
       detail::task_core& t = detail::task_of(consumer);
-      p.task_ = &t;  // the generator runs in the consumer's task (cancellation reaches it)
+      p.set_owner_task(t);  // the generator runs in the consumer's task (cancellation reaches it)
       p.set_continuation(consumer);
       p.value_.reset();
       event_loop& loop = t.loop();

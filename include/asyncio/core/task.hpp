@@ -31,10 +31,12 @@ namespace detail {
 /// What every coroutine frame of this library starts with. Embeds the task_core used when the
 /// frame becomes a task (see task_core.hpp for the invariants and the W3 layout argument).
 struct promise_base : task_core {
-  /// The task whose chain this frame runs in (this, for a root). Set when the frame is started.
-  task_core* task_ = nullptr;
-
-  [[nodiscard]] auto is_root() const noexcept -> bool { return task_ == this; }
+  /// True if this frame is the root of a task (create_task promoted it).
+  [[nodiscard]] auto is_root() const noexcept -> bool { return is_task_; }
+  /// The task whose chain this frame runs in (this, for a root); null before the frame started.
+  [[nodiscard]] auto owner_task() noexcept -> task_core* { return is_task_ ? this : chain_task_; }
+  /// Makes this (non-root) frame run in task t's chain.
+  void set_owner_task(task_core& t) noexcept { chain_task_ = &t; }
   [[nodiscard]] auto continuation() const noexcept -> std::coroutine_handle<> {
     return std::coroutine_handle<>::from_address(continuation_address_);
   }
@@ -54,7 +56,6 @@ struct promise_base : task_core {
 
   /// Makes this frame the root of a new task on `loop` (create_task).
   void become_task(event_loop& loop, std::coroutine_handle<> root) noexcept {
-    task_ = this;
     loop_ = &loop;
     is_task_ = true;
     waiters_ = nullptr;
@@ -68,10 +69,11 @@ struct promise_base : task_core {
   /// Where a finished non-root frame goes next: its continuation, unless the inline budget is
   /// spent, in which case the continuation is posted to the ready queue.
   auto next_after_child() noexcept -> std::coroutine_handle<> {
-    event_loop& loop = task_->loop();
+    task_core& t = *chain_task_;
+    event_loop& loop = t.loop();
     if (loop.consume_inline_budget()) [[likely]] return continuation();
-    task_->set_resume_point(continuation());
-    loop.schedule(*task_);
+    t.set_resume_point(continuation());
+    loop.schedule(t);
     return std::noop_coroutine();
   }
 
@@ -97,7 +99,7 @@ template <class P>
 auto task_of(std::coroutine_handle<P> h) noexcept -> task_core& {
   static_assert(asyncio_promise<P>,
                 "asyncio awaitables can only be awaited inside asyncio::task / generator coroutines");
-  return *h.promise().task_;
+  return *h.promise().owner_task();
 }
 
 template <class T>
@@ -192,7 +194,7 @@ class [[nodiscard]] task {
     auto await_suspend(std::coroutine_handle<P> parent) noexcept -> std::coroutine_handle<> {
       promise_type& c = child.promise();
       detail::task_core& t = detail::task_of(parent);
-      c.task_ = &t;
+      c.set_owner_task(t);
       c.set_continuation(parent);
       event_loop& loop = t.loop();
       if (loop.consume_inline_budget()) [[likely]] return child;
@@ -222,7 +224,7 @@ class [[nodiscard]] task {
   void reset() noexcept {
     if (!handle_) return;
     // A frame that never ran (still at its initial suspension) is Python's "never awaited".
-    if (!handle_.promise().task_) detail::report_never_awaited(handle_.address());
+    if (!handle_.promise().owner_task()) detail::report_never_awaited(handle_.address());
     handle_.destroy();
     handle_ = nullptr;
   }

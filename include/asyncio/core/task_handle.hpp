@@ -90,15 +90,21 @@ namespace detail {
 
 /// Parks the awaiting task until `source` (a task or future) completes.
 ///
-/// Cancellation: cancelling the awaiting task calls on_cancel(source) (tasks: cancel the awaited
+/// Cancellation: cancelling the awaiting task calls OnCancel(source) (tasks: cancel the awaited
 /// task, as CPython; futures: cancel the future) and keeps waiting for its outcome. If the source had
 /// already finished (the awaiter was woken but not yet resumed), cancelled_error is raised instead.
+/// OnCancel is a template argument, not a member, so that the awaiter (which lives in every frame
+/// that awaits a task or future) is 32 bytes (W3).
 struct completion_wait : completion_waiter {
   using cancel_source_fn = void (*)(completion& source, const std::string& message);
+  /// Selects what cancelling the awaiting task does to the source.
+  template <cancel_source_fn OnCancel>
+  struct on_cancel {};
 
-  completion_wait(completion& s, cancel_source_fn on_cancel) noexcept : cancel_source(on_cancel) {
+  template <cancel_source_fn OnCancel>
+  completion_wait(completion& s, on_cancel<OnCancel> /*policy*/) noexcept {
     source = &s;
-    abort = &on_abort;
+    abort = &on_abort<OnCancel>;
   }
   completion_wait(const completion_wait&) = delete;
   ~completion_wait() {
@@ -119,8 +125,15 @@ struct completion_wait : completion_waiter {
     if (task && task->unpark(*this)) task->throw_cancelled();
   }
 
-  static void on_abort(suspension* self, task_core& me) noexcept;
-  cancel_source_fn cancel_source;
+  template <cancel_source_fn OnCancel>
+  static void on_abort(suspension* self, task_core& me) noexcept {
+    auto* w = static_cast<completion_wait*>(self);
+    if (w->source->done()) return;  // woken already: await_resume sees the abort and throws
+    me.repark(*w);                  // keep waiting for the source's outcome (CPython semantics)
+    cancel_source_noexcept(OnCancel, *w->source, me);
+  }
+  /// Calls on_cancel(source, me's cancel message), swallowing allocation failures.
+  static void cancel_source_noexcept(cancel_source_fn on_cancel, completion& source, task_core& me) noexcept;
 };
 
 void cancel_task_source(completion& source, const std::string& message);
@@ -148,52 +161,55 @@ class [[nodiscard]] task_handle : public any_task {
 
   /// The result (a reference into the task); rethrows the task's exception; throws cancelled_error
   /// if it was cancelled and invalid_state_error if it is not done.
-  auto result() const -> decltype(auto) {
-    check_result();
-    if constexpr (std::is_void_v<T>) {
-      promise().value();
-    } else {
-      return std::as_const(promise().value());
-    }
-  }
+  auto result() const -> decltype(auto) { return result_of(*core_); }
   /// Moves the result out (for move-only T); same errors as result().
-  auto take_result() -> T {
-    check_result();
-    if constexpr (std::is_void_v<T>) {
-      promise().value();
-    } else if constexpr (std::is_reference_v<T>) {
-      return promise().value();
-    } else {
-      return std::move(promise().value());
-    }
-  }
+  auto take_result() -> T { return take_result_of(*core_); }
 
+  /// Awaiter of a task_handle: only the completion_wait (32 bytes), the source is the task (W3).
   /// Take: `co_await std::move(h)` moves the result out (the only way for a move-only T); a plain
   /// `co_await h` copies it. A template parameter, not a flag, so that the copying branch is not
   /// instantiated for move-only results.
   template <bool Take>
   struct awaiter : detail::completion_wait {
-    task_handle* self;
-    explicit awaiter(task_handle* h) noexcept : completion_wait(*h->core_, &detail::cancel_task_source), self(h) {}
+    explicit awaiter(detail::task_core& t) noexcept
+        : completion_wait(t, on_cancel<&detail::cancel_task_source>{}) {}
     auto await_resume() -> T {
       check_cancelled();
-      if constexpr (Take) return self->take_result();
-      else if constexpr (std::is_void_v<T>) self->result();
-      else return self->result();
+      auto& t = static_cast<detail::task_core&>(*source);
+      if constexpr (Take) return take_result_of(t);
+      else if constexpr (std::is_void_v<T>) result_of(t);
+      else return result_of(t);
     }
   };
   /// Waits for the task and returns its result (a copy; `co_await std::move(h)` moves it out).
-  auto operator co_await() & noexcept -> awaiter<false> { return awaiter<false>(this); }
-  auto operator co_await() && noexcept -> awaiter<true> { return awaiter<true>(this); }
+  auto operator co_await() & noexcept -> awaiter<false> { return awaiter<false>(*core_); }
+  auto operator co_await() && noexcept -> awaiter<true> { return awaiter<true>(*core_); }
 
  private:
-  [[nodiscard]] auto promise() const noexcept -> promise_type_of_task& {
-    return static_cast<promise_type_of_task&>(*core_);
+  static void check_result(detail::task_core& t) {
+    if (!t.done()) detail::throw_not_done();
+    (void)t.take_exception_ptr();  // marks an exception as retrieved
+    if (t.cancelled()) t.throw_cancelled();
   }
-  void check_result() const {
-    if (!core_->done()) detail::throw_not_done();
-    (void)core_->take_exception_ptr();  // marks an exception as retrieved
-    if (core_->cancelled()) core_->throw_cancelled();
+  static auto result_of(detail::task_core& t) -> decltype(auto) {
+    check_result(t);
+    auto& p = static_cast<promise_type_of_task&>(t);
+    if constexpr (std::is_void_v<T>) {
+      p.value();
+    } else {
+      return std::as_const(p.value());
+    }
+  }
+  static auto take_result_of(detail::task_core& t) -> T {
+    check_result(t);
+    auto& p = static_cast<promise_type_of_task&>(t);
+    if constexpr (std::is_void_v<T>) {
+      p.value();
+    } else if constexpr (std::is_reference_v<T>) {
+      return p.value();
+    } else {
+      return std::move(p.value());
+    }
   }
 };
 

@@ -254,7 +254,13 @@ class task_core : public completion {
   }
 
  protected:
-  event_loop* loop_ = nullptr;
+  // A task's loop. A frame that is not a task (awaited lazily by `co_await f()`) never uses loop_
+  // and keeps here the task whose chain it runs in instead (promise_base::owner_task): sharing the
+  // word makes every frame 8 bytes smaller (W3).
+  union {
+    event_loop* loop_ = nullptr;
+    task_core* chain_task_;
+  };
   std::coroutine_handle<> resume_;  // innermost suspended frame
   suspension* waiting_ = nullptr;
 
