@@ -194,7 +194,13 @@ void event_loop::check_thread_slow(const char* what) const noexcept {
 // ---- tasks ---------------------------------------------------------------------------------------
 
 void event_loop::register_task(detail::task_core& t) noexcept {
-  t.registry_index_ = static_cast<std::uint32_t>(tasks_.size());
+  if (tasks_.size() >= (std::size_t{1} << 24)) [[unlikely]] {
+    // registry_index_ has 24 bits (task_core.hpp: the header is 8 bytes). 16M unfinished tasks are
+    // >2 GiB of frames; like running out of memory, this is fatal.
+    std::fputs("asyncio: more than 2^24 unfinished tasks on one event loop\n", stderr);
+    std::abort();
+  }
+  t.registry_index_ = static_cast<std::uint32_t>(tasks_.size()) & 0xffffff;
   tasks_.push_back(&t);
 }
 

@@ -118,8 +118,9 @@ auto task_core::task_name() -> std::string {
 auto task_core::cancel(std::string message) -> bool {
   if (done()) return false;
   loop_->check_thread("task.cancel");
-  ++cancel_requests_;
-  if (!message.empty() || extras_) extras().cancel_message = std::move(message);
+  completion_extras& e = extras();
+  ++e.cancel_requests;
+  e.cancel_message = std::move(message);
   if (suspension* s = waiting_) {
     waiting_ = nullptr;
     s->abort(s, *this);
@@ -130,11 +131,13 @@ auto task_core::cancel(std::string message) -> bool {
 }
 
 auto task_core::uncancel() noexcept -> int {
-  if (cancel_requests_ > 0) {
-    --cancel_requests_;
-    if (cancel_requests_ == 0) must_cancel_ = false;
+  if (!extras_) return 0;
+  int& n = extras_->cancel_requests;
+  if (n > 0) {
+    --n;
+    if (n == 0) must_cancel_ = false;
   }
-  return cancel_requests_;
+  return n;
 }
 
 void task_core::throw_cancelled() {

@@ -92,6 +92,7 @@ struct completion_extras {
   std::exception_ptr exception;  // the exception a task/frame/future finished with
   std::string name;
   std::string cancel_message;
+  int cancel_requests = 0;  // task: Python's cancelling() count
   std::source_location created_at;
   bool has_location = false;
   std::vector<unique_function<void()>> done_callbacks;
@@ -168,14 +169,16 @@ class completion {
   /// Frees the coroutine frame (task) or the state (future).
   void free_storage() noexcept;
 
-  std::uint32_t refs_ = 1;
+  // The header is one 8-byte word pair (W3): the reference count shares its word with four flags,
+  // the registry index (at most 2^24 unfinished tasks per loop; register_task checks) with the
+  // outcome. cancel_requests (cancelling()) lives in the extras: cancellation allocates them anyway.
+  std::uint32_t refs_ : 28 = 1;
+  bool retrieved_ : 1 = false;    // result()/exception() was called or the task was awaited
+  bool is_task_ : 1 = false;
+  bool must_cancel_ : 1 = false;  // task: a cancel is pending delivery at the next suspension
+  bool started_ : 1 = false;      // task: its coroutine has begun running
+  std::uint32_t registry_index_ : 24 = 0;  // task: position in the loop's task registry
   outcome outcome_ = outcome::pending;
-  bool retrieved_ = false;     // result()/exception() was called or the task was awaited
-  bool is_task_ = false;
-  bool must_cancel_ = false;   // task: a cancel is pending delivery at the next suspension
-  bool started_ = false;       // task: its coroutine has begun running
-  std::uint16_t cancel_requests_ = 0;  // task: cancelling() count
-  std::uint32_t registry_index_ = 0;   // task: position in the loop's task registry
   // A frame is either a task (a root, or a future) with waiters, or a lazily awaited frame with
   // exactly one continuation, never both: sharing the word keeps a suspended task small (W3).
   union {
@@ -212,7 +215,7 @@ class task_core : public completion {
   /// Requests cancellation (Python's Task.cancel). False if already done.
   auto cancel(std::string message = {}) -> bool;
   /// Number of pending cancel requests (Python's Task.cancelling).
-  [[nodiscard]] auto cancelling() const noexcept -> int { return cancel_requests_; }
+  [[nodiscard]] auto cancelling() const noexcept -> int { return extras_ ? extras_->cancel_requests : 0; }
   /// Decrements the cancel request count (Python's Task.uncancel). At zero, a cancel still waiting
   /// for delivery is dropped (CPython gh-102780 behaviour).
   auto uncancel() noexcept -> int;
