@@ -52,6 +52,7 @@ if want asio; then
 fi
 if want go; then
   (cd "$PEERS_DIR/go" && for w in $PEER_WORKLOADS; do go build -o "$PB/go_$w" "./$w"; done)
+  [[ " $WORKLOADS " == *" lock "* ]] && go build -o "$PB/go_lock" "$REPO/bench/peers/lock.go"
 fi
 TOKIO=0
 if want tokio; then
@@ -93,6 +94,12 @@ for rep in $(seq 1 "$REPS"); do
     if want asyncio_cpp-gcc; then
       run "$OUT/build-gcc/bench/bench_$w"
       [ $w = w1_spawn ] && run "$OUT/build-gcc/bench/bench_$w" --lazy
+    fi
+    if [ $w = lock ]; then  # peers written here (bench/peers), not in ../shared
+      want asyncio && run "$PY" "$REPO/bench/peers/lock.py" asyncio
+      want uvloop && run "$PY" "$REPO/bench/peers/lock.py" uvloop
+      want go && run env GOMAXPROCS=1 "$PB/go_lock"
+      continue
     fi
     [[ " $PEER_WORKLOADS " == *" $w "* ]] || continue
     want asyncio && run "$PY" "$PEERS_DIR/py/$w.py" asyncio
