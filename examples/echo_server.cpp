@@ -27,20 +27,19 @@ struct config {
 
 auto run(config cfg) -> asyncio::task<int> {
   auto served = std::make_shared<int>(0);
-  auto srv = co_await asyncio::start_server(
-      [served](asyncio::stream_reader reader, asyncio::stream_writer writer) -> asyncio::task<void> {
-        auto peer = std::any_cast<asyncio::address>(writer.get_extra_info("peername"));
-        std::printf("connection from %s\n", peer.to_string().c_str());
-        char buf[16 * 1024];
-        for (;;) {
-          std::size_t n = co_await reader.read_into(buf);
-          if (n == 0) break;
-          writer.write(std::string_view(buf, n));
-          co_await writer.drain();
-        }
-        ++*served;
-      },
-      cfg.host, cfg.port);
+  auto handler = [served](asyncio::stream_reader reader, asyncio::stream_writer writer) -> asyncio::task<void> {
+    auto peer = std::any_cast<asyncio::address>(writer.get_extra_info("peername"));
+    std::printf("connection from %s\n", peer.to_string().c_str());
+    char buf[16 * 1024];
+    for (;;) {
+      std::size_t n = co_await reader.read_into(buf);
+      if (n == 0) break;
+      writer.write(std::string_view(buf, n));
+      co_await writer.drain();
+    }
+    ++*served;
+  };
+  auto srv = co_await asyncio::start_server(handler, cfg.host, cfg.port);
   std::printf("serving on %s\n", srv.sockets().front().to_string().c_str());
   std::fflush(stdout);
   if (cfg.self_test) {

@@ -55,7 +55,8 @@ auto produce(int name, asyncio::queue<item>* q) -> asyncio::task<> {
   for (int k = 0; k < n; ++k) {  // synchronous loop for each single producer
     co_await random_sleep("Producer " + std::to_string(name));
     std::string i = co_await generate_item();
-    co_await q->put(item{i, clock_type::now()});
+    item produced_item{i, clock_type::now()};  // named: g++ 12 destroys aggregate temporaries in co_await twice
+    co_await q->put(std::move(produced_item));
     ++produced;
     say("32", "Producer " + std::to_string(name) + " added <" + i + "> to queue.");
   }

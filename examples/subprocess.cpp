@@ -16,7 +16,8 @@ namespace {
 
 // Streams `ls -1 dir`, numbering the lines as they arrive.
 auto list_directory(std::string dir) -> asyncio::task<int> {
-  auto ls = co_await asyncio::create_subprocess_exec("ls", "-1", dir, asyncio::process_options{.std_out = asyncio::redirect::pipe});
+  asyncio::process_options options{.std_out = asyncio::redirect::pipe};
+  auto ls = co_await asyncio::create_subprocess_exec("ls", "-1", dir, options);
   int n = 0;
   for (;;) {
     std::string line = co_await ls.std_out().readline();

@@ -108,11 +108,10 @@ auto self_test_client(std::string host, std::uint16_t port, int index, std::shar
 
 auto run(std::string host, std::uint16_t port, int self_test) -> asyncio::task<int> {
   auto chat = std::make_shared<room>();
-  auto srv = co_await asyncio::start_server(
-      [chat](asyncio::stream_reader r, asyncio::stream_writer w) {
-        return handle_client(chat, std::move(r), std::move(w));
-      },
-      host, port);
+  auto handler = [chat](asyncio::stream_reader r, asyncio::stream_writer w) {
+    return handle_client(chat, std::move(r), std::move(w));
+  };
+  auto srv = co_await asyncio::start_server(handler, host, port);
   std::printf("chat server on %s\n", srv.sockets().front().to_string().c_str());
   std::fflush(stdout);
   if (self_test <= 0) {
@@ -126,8 +125,7 @@ auto run(std::string host, std::uint16_t port, int self_test) -> asyncio::task<i
   auto all = asyncio::create_task(asyncio::gather(std::move(clients)));
   // Bounded: a broken server fails the run instead of hanging it.
   auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (st->ok < self_test && !all.done() && std::chrono::steady_clock::now() < deadline)
-    co_await asyncio::sleep(5ms);
+  while (st->ok < self_test && !all.done() && std::chrono::steady_clock::now() < deadline) co_await asyncio::sleep(5ms);
   st->release = true;
   for (int i = 0; i < 2000 && !all.done(); ++i) co_await asyncio::sleep(5ms);
   if (!all.done()) all.cancel();

@@ -197,7 +197,7 @@ TEST(TaskGroup, ParentCancellationReachesEveryChild) {  // test_cancellation, te
   run_virtual([]() -> task<> {
     int num = 0;
     auto runner = [](int* num, bool body_sleeps) -> task<> {
-      co_await asyncio::with_task_group([num, body_sleeps](task_group& g) -> task<> {
+      auto body = [num, body_sleeps](task_group& g) -> task<> {
         for (int i = 0; i < 5; ++i) g.create_task(count_cancel(num));
         if (body_sleeps) {
           try {
@@ -207,7 +207,8 @@ TEST(TaskGroup, ParentCancellationReachesEveryChild) {  // test_cancellation, te
             throw;
           }
         }
-      });
+      };
+      co_await asyncio::with_task_group(body);
     };
     for (bool body_sleeps : {false, true}) {
       num = 0;
@@ -270,13 +271,14 @@ TEST(TaskGroup, NestedGroupsErrorsOnCancelNest) {  // test_taskgroup_11 / 12
   for (bool outer_child : {false, true}) {
     run_virtual([](bool outer_child) -> task<> {
       auto r = asyncio::create_task([](bool outer_child) -> task<> {
-        co_await asyncio::with_task_group([outer_child](task_group& g1) -> task<> {
+        auto body = [outer_child](task_group& g1) -> task<> {
           if (outer_child) g1.create_task(value_after(10s, 0));
           co_await asyncio::with_task_group([](task_group& g2) -> task<> {
             for (int i = 0; i < 5; ++i) g2.create_task(fail_when_cancelled());
             co_await asyncio::sleep(10s);
           });
-        });
+        };
+        co_await asyncio::with_task_group(body);
       }(outer_child));
       co_await asyncio::sleep(100ms);
       r.cancel();
@@ -372,7 +374,7 @@ TEST(TaskGroup, BodyReraisesCancellation) {  // test_taskgroup_17 / 22
   run_virtual([]() -> task<> {
     int num = 0;
     auto r = asyncio::create_task([](int* num) -> task<> {
-      co_await asyncio::with_task_group([num](task_group& g) -> task<> {
+      auto body = [num](task_group& g) -> task<> {
         g.create_task(value_after(1s, 42));
         g.create_task(value_after(2s, 11));
         try {
@@ -381,7 +383,8 @@ TEST(TaskGroup, BodyReraisesCancellation) {  // test_taskgroup_17 / 22
           *num += 10;
           throw;
         }
-      });
+      };
+      co_await asyncio::with_task_group(body);
     }(&num));
     co_await asyncio::sleep(50ms);
     r.cancel();
@@ -426,10 +429,11 @@ TEST(TaskGroup, ChildAndBodyErrorsTogether) {  // test_taskgroup_19
       if (cancelled) throw my_exc();  // Python's `finally: raise MyExc`
     };
     try {
-      co_await asyncio::with_task_group([nested](task_group& g) -> task<> {
+      auto body = [nested](task_group& g) -> task<> {
         g.create_task(crash_after(100ms));
         co_await nested();
-      });
+      };
+      co_await asyncio::with_task_group(body);
       ADD_FAILURE();
     } catch (const asyncio::exception_group& eg) {
       EXPECT_EQ(kinds(eg), (strings{"my", "zero"}));
@@ -457,14 +461,15 @@ TEST(TaskGroup, SizeShrinksAsChildrenFinish) {  // test_taskgroup_23
 TEST(TaskGroup, ChildrenCreateChildren) {  // test_taskgroup_24 / 25
   run_virtual([]() -> task<> {
     auto coro1 = [](asyncio::duration d) -> task<> { co_await asyncio::sleep(d); };
-    co_await asyncio::with_task_group([coro1](task_group& g) -> task<> {
+    auto body = [coro1](task_group& g) -> task<> {
       g.create_task([](task_group* g, auto coro1) -> task<> {
         co_await asyncio::sleep(100ms);
         g->create_task(coro1(100ms));
         g->create_task(coro1(200ms));
       }(&g, coro1));
       co_return;
-    });
+    };
+    co_await asyncio::with_task_group(body);
 
     int nhydras = 0;
     struct hydra_fn {
@@ -583,21 +588,23 @@ TEST(TaskGroup, NestedGroupsBothCancelled) {  // test_nested_groups_both_cancell
     };
     bool value_raised = false;
     try {
-      co_await asyncio::with_task_group([raise_after](task_group& outer_tg) -> task<> {
+      auto body = [raise_after](task_group& outer_tg) -> task<> {
         bool inner_raised = false;
         try {
-          co_await asyncio::with_task_group([&outer_tg, raise_after](task_group& inner_tg) -> task<> {
+          auto inner_body = [&outer_tg, raise_after](task_group& inner_tg) -> task<> {
             inner_tg.create_task(raise_after(0s, false));
             outer_tg.create_task(raise_after(0s, true));
             co_return;
-          });
+          };
+          co_await asyncio::with_task_group(inner_body);
         } catch (const asyncio::exception_group& eg) {
           inner_raised = true;
           EXPECT_EQ(kinds(eg), strings{"my"});
         }
         EXPECT_TRUE(inner_raised);
         EXPECT_EQ(asyncio::current_task().cancelling(), 1);
-      });
+      };
+      co_await asyncio::with_task_group(body);
     } catch (const asyncio::exception_group& eg) {
       value_raised = true;
       EXPECT_EQ(kinds(eg), strings{"value"});
@@ -614,7 +621,7 @@ TEST(TaskGroup, ErrorAndOuterCancel) {  // test_error_and_cancel
     bool after_sleep_cancelled = false;
     auto inner = [](asyncio::future<void> started, bool* group_error, bool* after) -> task<> {
       try {
-        co_await asyncio::with_task_group([started](task_group& tg) mutable -> task<> {
+        auto body = [started](task_group& tg) mutable -> task<> {
           tg.create_task([](asyncio::future<void> started) -> task<> {
             started.set_result();
             co_await asyncio::sleep(0s);
@@ -622,7 +629,8 @@ TEST(TaskGroup, ErrorAndOuterCancel) {  // test_error_and_cancel
           }(started));
           co_await asyncio::sleep(1s);
           ADD_FAILURE() << "sleep in group should have been cancelled";
-        });
+        };
+        co_await asyncio::with_task_group(body);
       } catch (const asyncio::exception_group&) {
         *group_error = true;
         EXPECT_EQ(asyncio::current_task().cancelling(), 1);

@@ -196,7 +196,7 @@ TEST(Timeout, ForeignCancelIsNotATimeout) {  // test_foreign_cancel_doesnt_timeo
   run_virtual([]() -> task<> {
     bool expired = true;
     auto t = asyncio::create_task([](bool* expired) -> task<> {
-      co_await asyncio::timeout(10s, [expired](timeout_scope& cm) -> task<> {
+      auto fn = [expired](timeout_scope& cm) -> task<> {
         asyncio::current_task().cancel();
         try {
           co_await asyncio::sleep(10s);
@@ -204,7 +204,8 @@ TEST(Timeout, ForeignCancelIsNotATimeout) {  // test_foreign_cancel_doesnt_timeo
           *expired = cm.expired();
           throw;
         }
-      });
+      };
+      co_await asyncio::timeout(10s, fn);
     }(&expired));
     EXPECT_THROW(co_await t, asyncio::cancelled_error);
     EXPECT_FALSE(expired);

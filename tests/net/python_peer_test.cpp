@@ -114,25 +114,24 @@ TEST(PythonPeer, OurClientAgainstPythonServer) {
 TEST(PythonPeer, PeerResetSurfacesAsConnectionError) {
   asyncio::run([]() -> task<void> {
     auto outcome = std::make_shared<std::string>();
-    auto srv = co_await asyncio::start_server(
-        [outcome](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
-          std::string line = co_await r.readline();
-          w.write(line);
+    auto handler = [outcome](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+      std::string line = co_await r.readline();
+      w.write(line);
+      co_await w.drain();
+      try {
+        // Keep writing until the reset shows up: it must raise, never SIGPIPE.
+        std::string chunk(64 * 1024, 'p');
+        for (int i = 0; i < 10000; ++i) {
+          w.write(chunk);
           co_await w.drain();
-          try {
-            // Keep writing until the reset shows up: it must raise, never SIGPIPE.
-            std::string chunk(64 * 1024, 'p');
-            for (int i = 0; i < 10000; ++i) {
-              w.write(chunk);
-              co_await w.drain();
-              co_await asyncio::sleep(1ms);
-            }
-            *outcome = "no error";
-          } catch (const asyncio::connection_error& e) {
-            *outcome = "connection_error";
-          }
-        },
-        "127.0.0.1", 0);
+          co_await asyncio::sleep(1ms);
+        }
+        *outcome = "no error";
+      } catch (const asyncio::connection_error& e) {
+        *outcome = "connection_error";
+      }
+    };
+    auto srv = co_await asyncio::start_server(handler, "127.0.0.1", 0);
     auto child = test_support::spawn_python(python_resetter, {std::to_string(srv.port())});
     EXPECT_EQ(co_await test_support::wait_child(child, 30s), 0);
     EXPECT_TRUE(co_await test_support::eventually([&] { return !outcome->empty(); }));

@@ -173,26 +173,25 @@ TEST(Stream, SlowReaderBoundsWriteBuffer) {
     // The peer reads nothing until told; the writer drains after every write, so its buffer never
     // exceeds the high-water mark plus one write.
     auto release = std::make_shared<bool>(false);
-    auto srv = co_await asyncio::start_server(
-        [release](asyncio::stream_reader r, asyncio::stream_writer) -> task<void> {
-          while (!*release) co_await asyncio::sleep(1ms);
-          (void)co_await r.read();
-        },
-        "127.0.0.1", 0);
+    auto handler = [release](asyncio::stream_reader r, asyncio::stream_writer) -> task<void> {
+      while (!*release) co_await asyncio::sleep(1ms);
+      (void)co_await r.read();
+    };
+    auto srv = co_await asyncio::start_server(handler, "127.0.0.1", 0);
     auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
     const std::size_t high = 64 * 1024, chunk = 16 * 1024;
     w.set_write_buffer_limits(high, high / 4);
     std::string data(chunk, 's');
     std::size_t max_buffered = 0;
-    auto writer = asyncio::create_task([](asyncio::stream_writer w, std::string data,
-                                          std::size_t* max_buffered) -> task<void> {
-      for (int i = 0; i < 2000; ++i) {  // 32 MiB: far more than the socket buffers hold
-        w.write(data);
-        *max_buffered = std::max(*max_buffered, w.get_write_buffer_size());
-        co_await w.drain();
-      }
-      w.write_eof();
-    }(w, data, &max_buffered));
+    auto writer =
+        asyncio::create_task([](asyncio::stream_writer w, std::string data, std::size_t* max_buffered) -> task<void> {
+          for (int i = 0; i < 2000; ++i) {  // 32 MiB: far more than the socket buffers hold
+            w.write(data);
+            *max_buffered = std::max(*max_buffered, w.get_write_buffer_size());
+            co_await w.drain();
+          }
+          w.write_eof();
+        }(w, data, &max_buffered));
     // Wait until the writer is blocked in drain with a full buffer.
     EXPECT_TRUE(co_await test_support::eventually([&] { return w.get_write_buffer_size() > high; }));
     co_await asyncio::sleep(20ms);
@@ -316,12 +315,11 @@ TEST(Stream, CancelEveryReadOperation) {
 TEST(Stream, CancelDrainAndWaitClosed) {
   run_test([]() -> task<void> {
     auto release = std::make_shared<bool>(false);
-    auto srv = co_await asyncio::start_server(
-        [release](asyncio::stream_reader r, asyncio::stream_writer) -> task<void> {
-          while (!*release) co_await asyncio::sleep(1ms);
-          (void)co_await r.read();
-        },
-        "127.0.0.1", 0);
+    auto handler = [release](asyncio::stream_reader r, asyncio::stream_writer) -> task<void> {
+      while (!*release) co_await asyncio::sleep(1ms);
+      (void)co_await r.read();
+    };
+    auto srv = co_await asyncio::start_server(handler, "127.0.0.1", 0);
     auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
     w.set_write_buffer_limits(1024, 0);
     w.write(std::string(8 << 20, 'd'));  // more than the socket buffers: stays paused
@@ -348,19 +346,18 @@ TEST(Server, GracefulShutdownWaitsThenCancels) {
   run_test([]() -> task<void> {
     auto finished = std::make_shared<int>(0);
     auto cancelled = std::make_shared<int>(0);
-    auto srv = co_await asyncio::start_server(
-        [finished, cancelled](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
-          std::string cmd = co_await r.readline();
-          try {
-            co_await asyncio::sleep(cmd == "quick\n" ? 20ms : 10s);
-          } catch (const asyncio::cancelled_error&) {
-            ++*cancelled;
-            throw;
-          }
-          w.write("done\n");
-          ++*finished;
-        },
-        "127.0.0.1", 0);
+    auto handler = [finished, cancelled](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+      std::string cmd = co_await r.readline();
+      try {
+        co_await asyncio::sleep(cmd == "quick\n" ? 20ms : 10s);
+      } catch (const asyncio::cancelled_error&) {
+        ++*cancelled;
+        throw;
+      }
+      w.write("done\n");
+      ++*finished;
+    };
+    auto srv = co_await asyncio::start_server(handler, "127.0.0.1", 0);
     auto a = co_await asyncio::open_connection("127.0.0.1", srv.port());
     auto b = co_await asyncio::open_connection("127.0.0.1", srv.port());
     a.writer.write("quick\n");
@@ -391,8 +388,9 @@ TEST(Server, GracefulShutdownWaitsThenCancels) {
 
 TEST(Server, ServeForeverStopsOnCancel) {
   run_test([]() -> task<void> {
+    asyncio::server_options options{.start_serving = false};
     auto srv = std::make_shared<asyncio::server>(co_await asyncio::start_server(
-        echo_handler, "127.0.0.1", 0, asyncio::server_options{.start_serving = false}));
+        echo_handler, "127.0.0.1", 0, options));
     EXPECT_FALSE(srv->is_serving());
     auto forever = asyncio::create_task(srv->serve_forever());
     EXPECT_TRUE(srv->is_serving());

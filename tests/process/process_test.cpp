@@ -96,15 +96,16 @@ TEST_P(Process, MissingProgramThrowsWithoutLeaking) {
   auto main = []() -> asyncio::task<void> {
     bool thrown = false;
     try {
-      auto p = co_await asyncio::create_subprocess_exec("/nonexistent/program", {},
-                                                        {.std_in = redirect::pipe, .std_out = redirect::pipe});
+      asyncio::process_options options{.std_in = redirect::pipe, .std_out = redirect::pipe};
+      auto p = co_await asyncio::create_subprocess_exec("/nonexistent/program", {}, options);
     } catch (const asyncio::file_not_found_error&) {
       thrown = true;
     }
     EXPECT_TRUE(thrown);
     bool invalid = false;
     try {
-      auto p = co_await asyncio::create_subprocess_exec("true", {}, {.std_out = redirect::to_stdout});
+      asyncio::process_options options{.std_out = redirect::to_stdout};
+      auto p = co_await asyncio::create_subprocess_exec("true", {}, options);
     } catch (const std::invalid_argument&) {
       invalid = true;
     }
@@ -116,8 +117,8 @@ TEST_P(Process, MissingProgramThrowsWithoutLeaking) {
 TEST_P(Process, LargeDataBothWaysThroughCat) {
   auto main = []() -> asyncio::task<void> {
     std::string input = big_input(8u << 20);  // 8 MiB, far beyond the 64 KiB a pipe holds
-    auto p = co_await asyncio::create_subprocess_exec(
-        "cat", {}, {.std_in = redirect::pipe, .std_out = redirect::pipe, .std_err = redirect::pipe});
+    asyncio::process_options options{.std_in = redirect::pipe, .std_out = redirect::pipe, .std_err = redirect::pipe};
+    auto p = co_await asyncio::create_subprocess_exec("cat", {}, options);
     auto [out, err] = co_await p.communicate(input);
     EXPECT_EQ(out.size(), input.size());
     EXPECT_TRUE(out == input);
@@ -130,9 +131,9 @@ TEST_P(Process, LargeDataBothWaysThroughCat) {
 TEST_P(Process, LargeStdoutAndStderrTogether) {
   // Both pipes fill at once: communicate must read them concurrently or the child blocks forever.
   auto main = []() -> asyncio::task<void> {
+    asyncio::process_options options{.std_out = redirect::pipe, .std_err = redirect::pipe};
     auto p = co_await asyncio::create_subprocess_shell(
-        "head -c 3000000 /dev/zero; head -c 2000000 /dev/zero >&2; head -c 1000000 /dev/zero",
-        {.std_out = redirect::pipe, .std_err = redirect::pipe});
+        "head -c 3000000 /dev/zero; head -c 2000000 /dev/zero >&2; head -c 1000000 /dev/zero", options);
     auto [out, err] = co_await p.communicate();
     EXPECT_EQ(out.size(), 4000000u);
     EXPECT_EQ(err.size(), 2000000u);
@@ -143,7 +144,8 @@ TEST_P(Process, LargeStdoutAndStderrTogether) {
 
 TEST_P(Process, StreamingByHand) {
   auto main = []() -> asyncio::task<void> {
-    auto p = co_await asyncio::create_subprocess_exec("cat", {}, {.std_in = redirect::pipe, .std_out = redirect::pipe});
+    asyncio::process_options options{.std_in = redirect::pipe, .std_out = redirect::pipe};
+    auto p = co_await asyncio::create_subprocess_exec("cat", {}, options);
     p.std_in().write("alpha\nbeta\n");
     p.std_in().writelines({"gam", "ma\n", "tail"});
     co_await p.std_in().drain();
@@ -169,8 +171,8 @@ TEST_P(Process, StreamingByHand) {
 
 TEST_P(Process, ReadlineLimit) {
   auto main = []() -> asyncio::task<void> {
-    auto p = co_await asyncio::create_subprocess_shell("head -c 100 /dev/zero; echo",
-                                                       {.std_out = redirect::pipe, .limit = 10});
+    asyncio::process_options options{.std_out = redirect::pipe, .limit = 10};
+    auto p = co_await asyncio::create_subprocess_shell("head -c 100 /dev/zero; echo", options);
     bool overrun = false;
     try {
       (void)co_await p.std_out().readline();
@@ -186,8 +188,8 @@ TEST_P(Process, ReadlineLimit) {
 
 TEST_P(Process, StderrToStdout) {
   auto main = []() -> asyncio::task<void> {
-    auto p = co_await asyncio::create_subprocess_shell("echo out; echo err >&2",
-                                                       {.std_out = redirect::pipe, .std_err = redirect::to_stdout});
+    asyncio::process_options options{.std_out = redirect::pipe, .std_err = redirect::to_stdout};
+    auto p = co_await asyncio::create_subprocess_shell("echo out; echo err >&2", options);
     EXPECT_FALSE(p.has_std_err());
     auto [out, err] = co_await p.communicate();
     EXPECT_EQ(out, "out\nerr\n");
@@ -199,13 +201,14 @@ TEST_P(Process, StderrToStdout) {
 TEST_P(Process, Devnull) {
   auto main = []() -> asyncio::task<void> {
     // stdin from /dev/null: cat sees EOF at once.
-    auto p = co_await asyncio::create_subprocess_exec("cat", {}, {.std_in = redirect::devnull, .std_out = redirect::pipe});
+    asyncio::process_options options{.std_in = redirect::devnull, .std_out = redirect::pipe};
+    auto p = co_await asyncio::create_subprocess_exec("cat", {}, options);
     auto [out, err] = co_await p.communicate();
     EXPECT_EQ(out, "");
     EXPECT_EQ(p.returncode(), 0);
     // stdout and stderr to /dev/null: nothing comes back, the child is not blocked.
-    auto q = co_await asyncio::create_subprocess_shell("head -c 1000000 /dev/zero; echo x >&2",
-                                                       {.std_out = redirect::devnull, .std_err = redirect::devnull});
+    asyncio::process_options quiet{.std_out = redirect::devnull, .std_err = redirect::devnull};
+    auto q = co_await asyncio::create_subprocess_shell("head -c 1000000 /dev/zero; echo x >&2", quiet);
     EXPECT_FALSE(q.has_std_out());
     EXPECT_EQ(co_await q.wait(), 0);
     bool not_a_pipe = false;
@@ -250,9 +253,9 @@ TEST_P(Process, OptionsCwdEnvCloseFds) {
         options);
     auto [out, err] = co_await a.communicate();
     EXPECT_EQ(out, "/tmp\nhi\nclosed\n");
+    asyncio::process_options inherit_fds{.std_out = redirect::pipe, .close_fds = false};
     auto b = co_await asyncio::create_subprocess_shell(
-        "test -e /proc/self/fd/" + std::to_string(leaky) + " && echo leaked || echo closed",
-        {.std_out = redirect::pipe, .close_fds = false});
+        "test -e /proc/self/fd/" + std::to_string(leaky) + " && echo leaked || echo closed", inherit_fds);
     auto r = co_await b.communicate();
     EXPECT_EQ(r.std_out, "leaked\n");
   };
@@ -262,11 +265,12 @@ TEST_P(Process, OptionsCwdEnvCloseFds) {
 
 TEST_P(Process, ChildThatDoesNotReadItsInput) {
   auto main = []() -> asyncio::task<void> {
-    auto p = co_await asyncio::create_subprocess_exec("true", {}, {.std_in = redirect::pipe});
+    asyncio::process_options options{.std_in = redirect::pipe};
+    auto p = co_await asyncio::create_subprocess_exec("true", {}, options);
     auto r = co_await p.communicate(big_input(1u << 20));  // EPIPE, not SIGPIPE, and not an error
     EXPECT_EQ(r.std_out, "");
     EXPECT_EQ(p.returncode(), 0);
-    auto q = co_await asyncio::create_subprocess_exec("true", {}, {.std_in = redirect::pipe});
+    auto q = co_await asyncio::create_subprocess_exec("true", {}, options);
     EXPECT_EQ(co_await q.wait(), 0);
     bool broken = false;
     try {
@@ -305,8 +309,8 @@ TEST_P(Process, CancelledWaitLeavesTheChildRunning) {
 TEST_P(Process, CancelledCommunicateLeavesNoHelperNoLeak) {
   auto main = []() -> asyncio::task<void> {
     // cat echoes the input; stderr is a pipe too, so all three helpers are busy when cancelled.
-    auto p = co_await asyncio::create_subprocess_shell(
-        "cat; sleep 10", {.std_in = redirect::pipe, .std_out = redirect::pipe, .std_err = redirect::pipe});
+    asyncio::process_options options{.std_in = redirect::pipe, .std_out = redirect::pipe, .std_err = redirect::pipe};
+    auto p = co_await asyncio::create_subprocess_shell("cat; sleep 10", options);
     auto comm = asyncio::create_task(p.communicate(big_input(4u << 20)));
     for (int i = 0; i < 5; ++i) co_await asyncio::sleep(1ms);
     comm.cancel();
@@ -328,7 +332,8 @@ TEST_P(Process, DestroyingARunningProcessKillsAndReapsIt) {
   int pid = -1;
   auto main = [](int* pid) -> asyncio::task<void> {
     {
-      auto p = co_await asyncio::create_subprocess_exec("sleep", "10", asyncio::process_options{.std_out = redirect::pipe});
+      asyncio::process_options options{.std_out = redirect::pipe};
+      auto p = co_await asyncio::create_subprocess_exec("sleep", "10", options);
       *pid = p.pid();
     }  // destroyed while running
     for (int i = 0; i < 2000 && !reaped(*pid); ++i) co_await asyncio::sleep(1ms);
@@ -342,7 +347,8 @@ TEST_P(Process, CancellingTheOwnerTaskLeavesNoZombie) {
   int pid = -1;
   auto main = [](int* pid) -> asyncio::task<void> {
     auto owner = [](int* pid) -> asyncio::task<void> {
-      auto p = co_await asyncio::create_subprocess_exec("sleep", "10", asyncio::process_options{.std_in = redirect::pipe});
+      asyncio::process_options options{.std_in = redirect::pipe};
+      auto p = co_await asyncio::create_subprocess_exec("sleep", "10", options);
       *pid = p.pid();
       (void)co_await p.wait();
     };

@@ -47,9 +47,11 @@ TEST(Signal, HandlerRunsOnTheLoopWithArguments) {
     auto& loop = asyncio::get_running_loop();
     loop.add_signal_handler(SIGUSR1, [calls, seen](int v) { ++*calls; *seen = v; }, 42);
     ::raise(SIGUSR1);
-    EXPECT_TRUE(co_await wait_until([calls] { return *calls == 1; }));
+    auto one_call = [calls] { return *calls == 1; };
+    EXPECT_TRUE(co_await wait_until(one_call));
     ::kill(::getpid(), SIGUSR1);
-    EXPECT_TRUE(co_await wait_until([calls] { return *calls == 2; }));
+    auto two_calls = [calls] { return *calls == 2; };
+    EXPECT_TRUE(co_await wait_until(two_calls));
     EXPECT_TRUE(loop.remove_signal_handler(SIGUSR1));
     EXPECT_FALSE(loop.remove_signal_handler(SIGUSR1));
   };
@@ -69,7 +71,8 @@ TEST(Signal, DeliveredFromAnotherThread) {
       ::pthread_kill(::pthread_self(), SIGUSR2);  // directed at this thread, not the loop's
     });
     t.join();
-    EXPECT_TRUE(co_await wait_until([calls] { return *calls >= 1; }));
+    auto called = [calls] { return *calls >= 1; };
+    EXPECT_TRUE(co_await wait_until(called));
   };
   asyncio::run(main(&calls));
   EXPECT_EQ(calls, 1);
@@ -98,7 +101,8 @@ TEST(Signal, ReplacingAHandlerKeepsOneRegistration) {
     loop.add_signal_handler(SIGUSR1, [first] { ++*first; });
     loop.add_signal_handler(SIGUSR1, [second] { ++*second; });
     ::raise(SIGUSR1);
-    EXPECT_TRUE(co_await wait_until([second] { return *second == 1; }));
+    auto second_called = [second] { return *second == 1; };
+    EXPECT_TRUE(co_await wait_until(second_called));
   };
   asyncio::run(main(&first, &second));
   EXPECT_EQ(first, 0);
@@ -135,7 +139,8 @@ TEST(Signal, ExceptionInHandlerGoesToTheExceptionHandler) {
     });
     loop.add_signal_handler(SIGUSR1, [] { throw std::runtime_error("boom"); });
     ::raise(SIGUSR1);
-    EXPECT_TRUE(co_await wait_until([reports] { return !reports->empty(); }));
+    auto reported = [reports] { return !reports->empty(); };
+    EXPECT_TRUE(co_await wait_until(reported));
   };
   asyncio::run(main(&reports));
   ASSERT_EQ(reports.size(), 1u);

@@ -76,7 +76,8 @@ auto wait_for_pred() -> asyncio::task<void> {
   std::vector<int> out;
   auto t = asyncio::create_task([](asyncio::condition* c, int* value, std::vector<int>* out) -> asyncio::task<void> {
     auto g = co_await c->acquire();
-    bool r = co_await c->wait_for([value] { return *value == 3; });
+    auto is_three = [value] { return *value == 3; };
+    bool r = co_await c->wait_for(is_three);
     EXPECT_TRUE(r);
     out->push_back(*value);
   }(&c, &value, &out));

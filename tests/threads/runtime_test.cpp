@@ -19,7 +19,8 @@ auto where() -> asyncio::task<std::size_t> {
 }
 
 auto square_on_some_thread(int x) -> asyncio::task<int> {
-  co_return co_await asyncio::to_thread([x] { return x * x; });
+  auto square = [x] { return x * x; };
+  co_return co_await asyncio::to_thread(square);
 }
 
 TEST(Runtime, StartsAndStopsItsLoops) {
