@@ -150,6 +150,7 @@ void event_loop::fire_callback_timer(detail::timer_target* self) noexcept {
 
 void event_loop::enqueue_threadsafe(detail::callback_node* node) {
   node->loop = this;
+  detail::loop_port* port = nullptr;
   {
     std::lock_guard lock(threadsafe_mutex_);
     // Checked under the lock that close() takes to set it: a node accepted here is always drained.
@@ -158,11 +159,19 @@ void event_loop::enqueue_threadsafe(detail::callback_node* node) {
       throw error("event loop is closed");
     }
     threadsafe_queue_.push_back(node);
+    // Coalesce wake-ups: only the first producer since the last drain may wake the loop, and only
+    // if it may be sleeping (run_once re-checks threadsafe_pending_ after announcing its sleep:
+    // Dekker). Once the lock is released the loop may run the callback, close and be destroyed
+    // (call_soon_threadsafe(stop) does just that): from then on touch only the port, which the
+    // reference taken here keeps alive.
+    if (!threadsafe_pending_.exchange(true, std::memory_order_seq_cst)) {
+      port = port_;
+      port->add_ref();
+    }
   }
-  // Coalesce wake-ups: only the first producer since the last drain may wake the loop, and only if
-  // it may be sleeping (run_once re-checks threadsafe_pending_ after announcing its sleep: Dekker).
-  if (!threadsafe_pending_.exchange(true, std::memory_order_seq_cst)) {
-    if (port_->sleeping()) port_->wake();
+  if (port) {
+    if (port->sleeping()) port->wake();
+    port->release();
   }
 }
 

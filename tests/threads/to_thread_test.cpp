@@ -146,18 +146,23 @@ TEST(ToThread, PoolSaturationMoreJobsThanThreadsAndThanTheRing) {
 TEST(ToThread, DefaultExecutorShutdownAbandonsAStuckCallAndReports) {
   std::size_t baseline = asyncio::thread_pool::threads_alive();
   std::latch release(1);
+  std::latch started(1);
   std::vector<std::string> reports;
-  asyncio::run([](std::latch* release, std::vector<std::string>* reports) -> asyncio::task<void> {
+  asyncio::run([](std::latch* release, std::latch* started, std::vector<std::string>* reports) -> asyncio::task<void> {
     auto& loop = asyncio::get_running_loop();
-    loop.set_exception_handler([reports](asyncio::event_loop&, const asyncio::exception_context& c) {
-      reports->push_back(c.message);
-    });
-    asyncio::set_default_executor(loop, std::make_shared<asyncio::thread_pool>(asyncio::thread_pool_options{
-                                            .threads = 1, .shutdown_timeout = 50ms}));
+    loop.set_exception_handler(
+        [reports](asyncio::event_loop&, const asyncio::exception_context& c) { reports->push_back(c.message); });
+    asyncio::set_default_executor(loop, std::make_shared<asyncio::thread_pool>(
+                                            asyncio::thread_pool_options{.threads = 1, .shutdown_timeout = 50ms}));
     // Left running: asyncio::run cancels it at exit; the worker stays stuck on the latch.
-    asyncio::create_task(asyncio::to_thread([release] { release->wait(); })).detach();
-    co_await asyncio::sleep(10ms);
-  }(&release, &reports));
+    auto stuck_call = [release, started] {
+      started->count_down();
+      release->wait();
+    };
+    asyncio::create_task(asyncio::to_thread(stuck_call)).detach();
+    // Return only once the worker runs the call (a queued call would be cancelled, not abandoned).
+    while (!started->try_wait()) co_await asyncio::sleep(1ms);
+  }(&release, &started, &reports));
   // run() returned although the call is still blocked: the worker was abandoned and reported.
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_NE(reports[0].find("abandoned"), std::string::npos);
