@@ -23,7 +23,7 @@
 // library's semantics give (example6: 7 units). It runs on the virtual clock, so the totals are exact
 // whatever the machine's load (on the real clock, scheduling noise reached 1.2 units on a loaded
 // 2-core machine). `make demo` runs it on the real clock.
-// ctest-args: --virtual-clock
+// ctest-args: --scale 0.01 --virtual-clock
 #include <chrono>
 #include <cmath>
 #include <cstdio>
