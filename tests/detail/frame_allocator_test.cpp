@@ -7,7 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -28,6 +31,33 @@ TEST(FramePool, ReusesTheLastFreedBlockOfAClass) {
   frame_deallocate(b, 200);
   frame_deallocate(c, 200);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a) % 16, 0u);
+}
+
+TEST(FramePool, ABigPoolGrowsInArenasAndStaysUsable) {
+  // Past 16 MiB per thread, slabs come from pre-populated 2 MiB arenas: blocks must still be
+  // distinct, aligned, writable and recycled. A fresh thread starts the per-thread count at zero.
+  if (!ASYNCIO_FRAME_POOL) GTEST_SKIP() << "frame pool disabled (ASan)";
+  std::thread([] {
+    constexpr std::size_t size = 128;
+    constexpr std::size_t count = (24u << 20) / size;  // 24 MiB of frames: 8 MiB of them in arenas
+    std::size_t before = frame_pool_reserved_bytes();
+    std::vector<void*> blocks(count);
+    for (auto& b : blocks) {
+      b = frame_allocate(size);
+      ASSERT_EQ(reinterpret_cast<std::uintptr_t>(b) % 16, 0u);
+      std::memset(b, 0xab, size);
+    }
+    EXPECT_GE(frame_pool_reserved_bytes() - before, count * size);
+    std::vector<void*> sorted = blocks;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t i = 1; i < sorted.size(); ++i)
+      ASSERT_GE(static_cast<char*>(sorted[i]) - static_cast<char*>(sorted[i - 1]), std::ptrdiff_t(size));
+    for (void* b : blocks) frame_deallocate(b, size);
+    std::size_t reserved = frame_pool_reserved_bytes();
+    for (auto& b : blocks) b = frame_allocate(size);  // all from the free list now
+    EXPECT_EQ(frame_pool_reserved_bytes(), reserved);
+    for (void* b : blocks) frame_deallocate(b, size);
+  }).join();
 }
 
 TEST(FramePool, LargeFramesBypassThePool) {
