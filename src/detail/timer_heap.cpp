@@ -18,7 +18,7 @@ auto timer_heap::add(std::int64_t when, timer_target* target) -> std::uint64_t {
   std::uint64_t key = (++sequence_ << slot_bits) | index;
   slots_[index] = {key, target, UINT32_MAX};
   heap_.push_back({when, key});
-  sift_up(heap_.size() - 1);
+  sift_up(size() - 1);
   ++live_;
   return key;
 }
@@ -30,20 +30,20 @@ void timer_heap::cancel(std::uint64_t key) noexcept {
   slots_[index] = {0, nullptr, free_head_};
   free_head_ = static_cast<std::uint32_t>(index);
   --live_;
-  if (heap_.size() > 1024 && live_ < heap_.size() / 2) compact();
+  if (size() > 1024 && live_ < size() / 2) compact();
 }
 
 auto timer_heap::next_deadline(std::int64_t& when) noexcept -> bool {
   drop_dead_top();
-  if (heap_.empty()) return false;
-  when = heap_.front().when;
+  if (size() == 0) return false;
+  when = top().when;
   return true;
 }
 
 auto timer_heap::pop_due(std::int64_t now) noexcept -> timer_target* {
   drop_dead_top();
-  if (heap_.empty() || heap_.front().when > now) return nullptr;
-  std::uint64_t key = heap_.front().key;
+  if (size() == 0 || top().when > now) return nullptr;
+  std::uint64_t key = top().key;
   std::uint64_t index = key & slot_mask;
   timer_target* target = slots_[index].target;
   slots_[index] = {0, nullptr, free_head_};
@@ -54,48 +54,50 @@ auto timer_heap::pop_due(std::int64_t now) noexcept -> timer_target* {
 }
 
 void timer_heap::drop_dead_top() noexcept {
-  while (!heap_.empty() && !is_live(heap_.front())) pop_top();
+  while (size() != 0 && !is_live(top())) pop_top();
 }
 
 void timer_heap::pop_top() noexcept {
-  heap_.front() = heap_.back();
+  top() = heap_.back();
   heap_.pop_back();
-  if (!heap_.empty()) sift_down(0);
+  if (size() != 0) sift_down(0);
 }
 
 void timer_heap::sift_up(std::size_t i) noexcept {
-  entry e = heap_[i];
+  entry e = node(i);
   while (i > 0) {
     std::size_t parent = (i - 1) / 4;
-    if (!e.before(heap_[parent])) break;
-    heap_[i] = heap_[parent];
+    if (!e.before(node(parent))) break;
+    node(i) = node(parent);
     i = parent;
   }
-  heap_[i] = e;
+  node(i) = e;
 }
 
 void timer_heap::sift_down(std::size_t i) noexcept {
-  std::size_t n = heap_.size();
-  entry e = heap_[i];
+  std::size_t n = size();
+  entry e = node(i);
   for (;;) {
     std::size_t first = 4 * i + 1;
     if (first >= n) break;
     std::size_t best = first;
     std::size_t last = std::min(first + 4, n);
     for (std::size_t c = first + 1; c < last; ++c)
-      if (heap_[c].before(heap_[best])) best = c;
-    if (!heap_[best].before(e)) break;
-    heap_[i] = heap_[best];
+      if (node(c).before(node(best))) best = c;
+    if (!node(best).before(e)) break;
+    node(i) = node(best);
     i = best;
   }
-  heap_[i] = e;
+  node(i) = e;
 }
 
 void timer_heap::compact() {
-  std::erase_if(heap_, [this](const entry& e) { return !is_live(e); });
+  // The padding entries have key 0, which no live timer has: they are kept only as padding.
+  heap_.erase(std::remove_if(heap_.begin() + pad, heap_.end(), [this](const entry& e) { return !is_live(e); }),
+              heap_.end());
   // Floyd's heapify, bottom-up.
-  if (heap_.size() > 1)
-    for (std::size_t i = (heap_.size() - 2) / 4 + 1; i-- > 0;) sift_down(i);
+  if (size() > 1)
+    for (std::size_t i = (size() - 2) / 4 + 1; i-- > 0;) sift_down(i);
 }
 
 }  // namespace asyncio::detail
