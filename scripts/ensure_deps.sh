@@ -17,6 +17,7 @@ set -euo pipefail
 #   libbenchmark-dev                    bench/
 #   liburing-dev libssl-dev libfmt-dev  io_uring backend, TLS, formatting (TOOLCHAIN §8.6-8.8)
 #   python3                             scripts and the peer benchmark harness
+#   gnuplot-nox                         examples/calc_pi's log-log plot of the per-job overhead
 #   ccache                              faster rebuilds (used automatically when present)
 #   git                                 the CI clones and the version stamp
 PACKAGES=(
@@ -27,6 +28,7 @@ PACKAGES=(
   libbenchmark-dev
   liburing-dev libssl-dev libfmt-dev
   python3
+  gnuplot-nox
   ccache
   git
 )
