@@ -2,7 +2,7 @@
 // cancellation cases of CPython's test_tasks.py: every suspension point, before start, after a
 // wake-up, messages, cancelling()/uncancel(), catching and continuing, inner tasks and futures.
 #include <asyncio/asyncio.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 
 #include <gtest/gtest.h>
 
@@ -14,11 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <class T>
-auto run_virtual(asyncio::task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  return asyncio::run(std::move(main), {.clock = &clk});
-}
+using asyncio::testing::run_virtual;
 
 using log_t = std::vector<std::string>;
 

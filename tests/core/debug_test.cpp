@@ -3,7 +3,7 @@
 // called), slow steps (with the task's name and location), use from the wrong thread. All of them
 // reach the loop's exception handler.
 #include <asyncio/asyncio.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 
 #include <gtest/gtest.h>
 
@@ -32,8 +32,7 @@ auto count_containing(const reports_t& reports, const std::string& text) -> int 
 
 template <class T>
 auto run_virtual(asyncio::task<T> main, bool debug) -> T {
-  asyncio::testing::virtual_clock clk;
-  return asyncio::run(std::move(main), {.clock = &clk, .debug = debug});
+  return asyncio::testing::run_virtual(std::move(main), {.debug = debug});
 }
 
 auto child() -> asyncio::task<int> { co_return 1; }

@@ -1,7 +1,7 @@
 // future<T> (Python's asyncio.Future), ported from CPython's test_futures.py: states, errors when
 // already done, callbacks, several awaiters, cancellation through an awaiting task.
 #include <asyncio/asyncio.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 
 #include <gtest/gtest.h>
 
@@ -14,11 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <class T>
-auto run_virtual(asyncio::task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  return asyncio::run(std::move(main), {.clock = &clk});
-}
+using asyncio::testing::run_virtual;
 
 TEST(Future, InitialState) {
   asyncio::future<int> f;

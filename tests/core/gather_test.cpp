@@ -1,7 +1,7 @@
 // gather: behaviour ported from CPython's test_tasks.py (gather tests), plus this library's rule
 // that no child outlives gather (DESIGN §3.4). Every test runs on the virtual clock.
 #include <asyncio/core.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -13,13 +13,7 @@ using asyncio::task;
 
 namespace {
 
-template <class T>
-auto run_virtual(task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  asyncio::loop_options options;
-  options.clock = &clk;
-  return asyncio::run(std::move(main), options);
-}
+using asyncio::testing::run_virtual;
 
 auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
 

@@ -1,6 +1,6 @@
 // shield: behaviour ported from CPython's test_tasks.py (shield tests). Virtual clock throughout.
 #include <asyncio/core.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -9,13 +9,7 @@ using namespace std::chrono_literals;
 using asyncio::task;
 
 namespace {
-template <class T>
-auto run_virtual(task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  asyncio::loop_options options;
-  options.clock = &clk;
-  return asyncio::run(std::move(main), options);
-}
+using asyncio::testing::run_virtual;
 auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
 auto value_after(asyncio::duration d, int v, bool* finished = nullptr) -> task<int> {
   co_await asyncio::sleep(d);

@@ -6,7 +6,7 @@
 // N is 10,000,000 in plain builds. Sanitized -O0 builds cost about 1 us per await, so they use
 // 1,000,000 unless ASYNCIO_STACK_DEPTH_N says otherwise.
 #include <asyncio/asyncio.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 
 #include <gtest/gtest.h>
 
@@ -25,11 +25,7 @@ auto loop_count() -> long {
   return ASYNCIO_TEST_SANITIZED ? 1'000'000 : 10'000'000;
 }
 
-template <class T>
-auto run_virtual(asyncio::task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  return asyncio::run(std::move(main), {.clock = &clk});
-}
+using asyncio::testing::run_virtual;
 
 auto leaf(long i) -> asyncio::task<long> { co_return i & 1; }
 auto sync_loop(long n) -> asyncio::task<long> {

@@ -1,7 +1,7 @@
 // task_group: behaviour ported from CPython's test_taskgroups.py (3.13), for the function form
 // (with_task_group, exact semantics) and the object form (task_group + join). Virtual clock.
 #include <asyncio/core.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,13 +15,7 @@ using asyncio::task_group;
 
 namespace {
 
-template <class T>
-auto run_virtual(task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  asyncio::loop_options options;
-  options.clock = &clk;
-  return asyncio::run(std::move(main), options);
-}
+using asyncio::testing::run_virtual;
 auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
 
 struct zero_division : std::runtime_error {

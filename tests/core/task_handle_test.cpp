@@ -1,7 +1,7 @@
 // create_task / task_handle / any_task / eager_task / current_task / all_tasks (Python's Task API,
 // ported from the non-combinator parts of CPython's test_tasks.py).
 #include <asyncio/asyncio.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 
 #include <gtest/gtest.h>
 
@@ -15,11 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <class T>
-auto run_virtual(asyncio::task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  return asyncio::run(std::move(main), {.clock = &clk});
-}
+using asyncio::testing::run_virtual;
 
 using log_t = std::vector<std::string>;
 

@@ -1,7 +1,7 @@
 // task<T>: the lazy coroutine type. Awaiting runs the child inside the awaiting task; results,
 // exceptions and move-only values travel back; frames and their locals are destroyed on time.
 #include <asyncio/asyncio.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 
 #include <gtest/gtest.h>
 
@@ -16,11 +16,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <class T>
-auto run_virtual(asyncio::task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  return asyncio::run(std::move(main), {.clock = &clk});
-}
+using asyncio::testing::run_virtual;
 
 using log_t = std::vector<std::string>;
 

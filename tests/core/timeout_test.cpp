@@ -1,7 +1,7 @@
 // timeout / timeout_at: behaviour ported from CPython's test_timeouts.py, plus races between a
 // result and the deadline at the same virtual instant. Virtual clock throughout.
 #include <asyncio/core.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -11,13 +11,7 @@ using asyncio::task;
 using asyncio::timeout_scope;
 
 namespace {
-template <class T>
-auto run_virtual(task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  asyncio::loop_options options;
-  options.clock = &clk;
-  return asyncio::run(std::move(main), options);
-}
+using asyncio::testing::run_virtual;
 auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
 auto value_after(asyncio::duration d, int v) -> task<int> {
   co_await asyncio::sleep(d);

@@ -1,7 +1,7 @@
 // wait_for: behaviour ported from CPython's test_waitfor.py (3.12 semantics: the inner awaitable
 // is cancelled and awaited on timeout). Virtual clock throughout.
 #include <asyncio/core.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -10,13 +10,7 @@ using namespace std::chrono_literals;
 using asyncio::task;
 
 namespace {
-template <class T>
-auto run_virtual(task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  asyncio::loop_options options;
-  options.clock = &clk;
-  return asyncio::run(std::move(main), options);
-}
+using asyncio::testing::run_virtual;
 auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
 auto value_after(asyncio::duration d, int v) -> task<int> {
   co_await asyncio::sleep(d);

@@ -1,7 +1,7 @@
 // wait and as_completed: behaviour ported from CPython's test_tasks.py (test_wait_*,
 // test_as_completed_*). Neither cancels the tasks it watches. Virtual clock throughout.
 #include <asyncio/core.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -13,13 +13,7 @@ using asyncio::task;
 using asyncio::task_handle;
 
 namespace {
-template <class T>
-auto run_virtual(task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  asyncio::loop_options options;
-  options.clock = &clk;
-  return asyncio::run(std::move(main), options);
-}
+using asyncio::testing::run_virtual;
 auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
 auto value_after(asyncio::duration d, int v) -> task<int> {
   co_await asyncio::sleep(d);

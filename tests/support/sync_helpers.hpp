@@ -1,7 +1,7 @@
 #pragma once
 // Small helpers for the sync tests: yield to the loop, run a test body under the virtual clock.
 #include <asyncio/asyncio.hpp>
-#include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/testing/run_virtual.hpp>
 
 #include <chrono>
 
@@ -13,12 +13,6 @@ inline auto yield(int n = 1) -> asyncio::task<void> {
 }
 
 /// Runs `main` on a fresh loop driven by an autojumping virtual clock.
-template <class T>
-auto run_virtual(asyncio::task<T> main) -> T {
-  asyncio::testing::virtual_clock clk;
-  asyncio::loop_options options;
-  options.clock = &clk;
-  return asyncio::run(std::move(main), options);
-}
+using asyncio::testing::run_virtual;
 
 }  // namespace test_support
