@@ -1,7 +1,7 @@
 // examples/subprocess.cpp: run `ls` and stream its output line by line; then give a slow child
 // (`sleep 10`) a deadline and kill it when the deadline passes.
 // Run: ./subprocess [directory] [deadline-ms]      e.g. ./subprocess /usr 500
-// Shows: create_subprocess_exec, redirect::pipe, pipe_reader::readline, wait/returncode, kill,
+// Shows: create_subprocess_exec, redirect::pipe, stream_reader::readline on the pipe, wait/returncode, kill,
 //        a watchdog task (asyncio::wait_for / timeout will do this in one line once they land).
 // ctest-args: . 100
 #include <asyncio/asyncio.hpp>

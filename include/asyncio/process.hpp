@@ -4,7 +4,7 @@
 //   create_subprocess_exec(program, {args...}, options)   start a program (PATH lookup), no shell
 //   create_subprocess_shell(cmd, options)                 start `/bin/sh -c cmd`
 //   process_options{.std_in/.std_out/.std_err = redirect::pipe | devnull | inherit | to_stdout}
-//   process::std_in() / std_out() / std_err()             the pipe ends (write/drain, read/readline)
+//   process::std_in() / std_out() / std_err()             the pipe ends: stream_writer / stream_reader
 //   process::communicate(input) -> {std_out, std_err}     feed stdin, read both outputs, wait
 //   process::wait(), returncode(), pid()                  exit status: code, or -N for signal N
 //   process::send_signal(sig), terminate(), kill()
@@ -12,5 +12,5 @@
 // No zombie, no fd leak: children are reaped through pidfds by the loop; a process object destroyed
 // while its child runs kills it; the loop kills and reaps what is left when it closes. Cancelling
 // wait()/communicate() leaves the child running. <asyncio/process/process.hpp> has the details.
-#include <asyncio/process/pipe.hpp>
+
 #include <asyncio/process/process.hpp>

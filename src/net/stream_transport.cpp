@@ -4,6 +4,11 @@
 #include <asyncio/lowlevel/wait_io.hpp>
 
 #include <sys/socket.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <ctime>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,8 +21,62 @@ namespace {
 constexpr std::size_t initial_read_buffer = 16 * 1024;
 }  // namespace
 
-stream_transport::stream_transport(socket sock, std::size_t lim) : limit(lim), sock_(std::move(sock)) {
+stream_transport::stream_transport(socket sock, std::size_t lim, stream_kind kind)
+    : limit(lim), sock_(std::move(sock)), kind_(kind) {
   io_interest::ready = &flush_ready;
+}
+
+// ---- the system calls, socket or pipe -------------------------------------------------------------
+
+namespace {
+
+// write() that reports EPIPE without a SIGPIPE killing the process. A pipe has no MSG_NOSIGNAL, and
+// ignoring SIGPIPE process-wide would change the program's behaviour behind its back; instead
+// SIGPIPE is blocked in this thread around the write, and the one this write raised (a
+// thread-directed signal) is consumed before unblocking. A SIGPIPE already pending is left alone.
+auto write_without_sigpipe(int fd, const char* data, std::size_t size) noexcept -> ssize_t {
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigset_t old;
+  ::pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  bool already_blocked = sigismember(&old, SIGPIPE);
+  bool was_pending = false;
+  if (!already_blocked) {
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending = sigismember(&pending, SIGPIPE);
+  }
+  ssize_t n = ::write(fd, data, size);
+  int err = errno;
+  if (!already_blocked) {
+    if (n < 0 && err == EPIPE && !was_pending) {
+      timespec zero{};
+      while (::sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+      }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+  errno = err;
+  return n;
+}
+
+}  // namespace
+
+auto stream_transport::sys_read(std::span<char> buf) noexcept -> ssize_t {
+  if (kind_ == stream_kind::pipe) return ::read(sock_.fileno(), buf.data(), buf.size());
+  return ::recv(sock_.fileno(), buf.data(), buf.size(), 0);
+}
+
+auto stream_transport::sys_write(std::string_view data) noexcept -> ssize_t {
+  if (kind_ == stream_kind::pipe) return write_without_sigpipe(sock_.fileno(), data.data(), data.size());
+  return ::send(sock_.fileno(), data.data(), data.size(), MSG_NOSIGNAL);
+}
+
+void stream_transport::send_eof() noexcept {
+  eof_sent_ = true;
+  if (kind_ == stream_kind::pipe) finish_close();  // the reader sees EOF when the last writer closes
+  else ::shutdown(sock_.fileno(), SHUT_WR);
 }
 
 stream_transport::~stream_transport() {
@@ -46,9 +105,10 @@ auto stream_transport::recv_into(std::span<char> buf) -> task<std::size_t> {
       read_drained_ = false;
       continue;
     }
-    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    ssize_t n = sys_read(buf);
     if (n > 0) {
-      // Short read on a stream socket: the kernel buffer is empty (epoll(7)); skip the EAGAIN read.
+      // Short read on a stream socket or pipe: the kernel buffer is empty (epoll(7)); skip the
+      // EAGAIN read.
       if (static_cast<std::size_t>(n) < buf.size()) read_drained_ = true;
       co_return static_cast<std::size_t>(n);
     }
@@ -103,7 +163,7 @@ void stream_transport::write(std::string_view data) {
   if (write_buffer_size() == 0) {
     // Optimistic: send now; only what the kernel does not take is buffered.
     for (;;) {
-      ssize_t n = ::send(sock_.fileno(), data.data(), data.size(), MSG_NOSIGNAL);
+      ssize_t n = sys_write(data);
       if (n >= 0) {
         data.remove_prefix(static_cast<std::size_t>(n));
         break;
@@ -152,7 +212,7 @@ void stream_transport::flush_ready(io_interest* self) noexcept {
 
 void stream_transport::flush() noexcept {
   while (write_buffer_size() > 0) {
-    ssize_t n = ::send(sock_.fileno(), wbuf_.data() + woff_, write_buffer_size(), MSG_NOSIGNAL);
+    ssize_t n = sys_write(std::string_view(wbuf_.data() + woff_, write_buffer_size()));
     if (n >= 0) {
       woff_ += static_cast<std::size_t>(n);
       continue;
@@ -177,10 +237,7 @@ void stream_transport::flush() noexcept {
     wake(drain_waiters_);
   }
   if (left == 0) {
-    if (eof_requested_ && !eof_sent_) {
-      eof_sent_ = true;
-      ::shutdown(sock_.fileno(), SHUT_WR);
-    }
+    if (eof_requested_ && !eof_sent_) send_eof();
     if (closing_) finish_close();
   }
 }
@@ -197,10 +254,7 @@ void stream_transport::fail_write(int err) noexcept {
 void stream_transport::write_eof() {
   if (eof_requested_ || !sock_.is_open()) return;
   eof_requested_ = true;
-  if (write_buffer_size() == 0) {
-    eof_sent_ = true;
-    ::shutdown(sock_.fileno(), SHUT_WR);
-  }
+  if (write_buffer_size() == 0) send_eof();
 }
 
 void stream_transport::close() noexcept {

@@ -308,6 +308,14 @@ void check(int rc, const char* what) {
   if (rc != 0) throw_os_error(rc, what);
 }
 
+// The parent's end of a pipe as a stream transport. The process object closes it (reset()), so the
+// transport does not report it as unclosed.
+auto pipe_transport(int fd, std::size_t limit) -> std::shared_ptr<stream_transport> {
+  auto t = std::make_shared<stream_transport>(socket::adopt(fd), limit, stream_kind::pipe);
+  t->managed = true;
+  return t;
+}
+
 }  // namespace
 
 void set_pidfd_disabled(bool disabled) noexcept { g_pidfd_disabled.store(disabled); }
@@ -392,9 +400,9 @@ auto spawn(const std::string& program, const std::vector<std::string>& argv_in, 
 
   process p;
   p.state_ = st;
-  if (parent_fd[0].fd >= 0) p.in_ = std::make_unique<pipe_writer>(parent_fd[0].release());
-  if (parent_fd[1].fd >= 0) p.out_ = std::make_unique<pipe_reader>(parent_fd[1].release(), options.limit);
-  if (parent_fd[2].fd >= 0) p.err_ = std::make_unique<pipe_reader>(parent_fd[2].release(), options.limit);
+  if (parent_fd[0].fd >= 0) p.in_ = stream_writer(pipe_transport(parent_fd[0].release(), options.limit));
+  if (parent_fd[1].fd >= 0) p.out_ = stream_reader(pipe_transport(parent_fd[1].release(), options.limit));
+  if (parent_fd[2].fd >= 0) p.err_ = stream_reader(pipe_transport(parent_fd[2].release(), options.limit));
   return p;
 }
 
@@ -422,9 +430,11 @@ auto process::operator=(process&& other) noexcept -> process& {
 process::~process() { reset(); }
 
 void process::reset() noexcept {
-  in_.reset();
-  out_.reset();
-  err_.reset();
+  for (const auto* t : {&in_.transport(), &out_.transport(), &err_.transport()})
+    if (*t) (*t)->abort();
+  in_ = {};
+  out_ = {};
+  err_ = {};
   if (!state_) return;
   detail::process_state* st = std::exchange(state_, nullptr);
   if (!st->returncode && st->exit_fd >= 0) {
@@ -458,7 +468,7 @@ auto process::wait() -> task<int> {
 
 namespace {
 
-auto feed_stdin(pipe_writer* in, std::string input) -> task<void> {
+auto feed_stdin(stream_writer* in, std::string input) -> task<void> {
   try {
     if (!input.empty()) {
       in->write(input);
@@ -471,15 +481,15 @@ auto feed_stdin(pipe_writer* in, std::string input) -> task<void> {
   in->close();
 }
 
-auto read_all(pipe_reader* r) -> task<std::string> { co_return co_await r->read(); }
+auto read_all(stream_reader* r) -> task<std::string> { co_return co_await r->read(); }
 
 }  // namespace
 
 auto process::communicate(std::string input) -> task<communicate_result> {
   if (!state_) throw invalid_state_error("empty process object");
-  pipe_writer* in = in_.get();
-  pipe_reader* out = out_.get();
-  pipe_reader* err = err_.get();
+  stream_writer* in = has_std_in() ? &in_ : nullptr;
+  stream_reader* out = has_std_out() ? &out_ : nullptr;
+  stream_reader* err = has_std_err() ? &err_ : nullptr;
   task_handle<void> feeder;
   task_handle<std::string> err_reader;
   if (in) feeder = create_task(feed_stdin(in, std::move(input)));
@@ -522,17 +532,17 @@ void process::send_signal(int sig) {
   if (rc < 0) throw_os_error(errno, "send_signal");
 }
 
-auto process::std_in() -> pipe_writer& {
-  if (!in_) throw invalid_state_error("stdin is not a pipe");
-  return *in_;
+auto process::std_in() -> stream_writer& {
+  if (!has_std_in()) throw invalid_state_error("stdin is not a pipe");
+  return in_;
 }
-auto process::std_out() -> pipe_reader& {
-  if (!out_) throw invalid_state_error("stdout is not a pipe");
-  return *out_;
+auto process::std_out() -> stream_reader& {
+  if (!has_std_out()) throw invalid_state_error("stdout is not a pipe");
+  return out_;
 }
-auto process::std_err() -> pipe_reader& {
-  if (!err_) throw invalid_state_error("stderr is not a pipe");
-  return *err_;
+auto process::std_err() -> stream_reader& {
+  if (!has_std_err()) throw invalid_state_error("stderr is not a pipe");
+  return err_;
 }
 
 auto create_subprocess_exec(std::string program, std::vector<std::string> args, process_options options)

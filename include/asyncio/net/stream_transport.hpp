@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include <sys/types.h>
+
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/socket.hpp>
 
@@ -27,10 +29,15 @@ struct stream_waiter : suspension {
   bool linked = false;
 };
 
+/// What the transport's fd is: a connected stream socket, or one end of a pipe (a child process's
+/// stdin, stdout or stderr). A pipe reads with read(), writes with write() without SIGPIPE, and its
+/// write_eof() closes the fd (a pipe has no half-close).
+enum class stream_kind : std::uint8_t { socket, pipe };
+
 /// Thread safety: loop-affine.
 class stream_transport : io_interest, public std::enable_shared_from_this<stream_transport> {
  public:
-  explicit stream_transport(socket sock, std::size_t limit);
+  explicit stream_transport(socket sock, std::size_t limit, stream_kind kind = stream_kind::socket);
   stream_transport(const stream_transport&) = delete;
   auto operator=(const stream_transport&) -> stream_transport& = delete;
   ~stream_transport();
@@ -69,6 +76,7 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   void link(stream_waiter& w, bool for_close) noexcept;
   void unlink(stream_waiter& w) noexcept;
 
+  [[nodiscard]] auto kind() const noexcept -> stream_kind { return kind_; }
   [[nodiscard]] auto sock() noexcept -> socket& { return sock_; }
   [[nodiscard]] auto sock() const noexcept -> const socket& { return sock_; }
   /// Set for connections owned by a server: it closes them itself, so no "unclosed" report.
@@ -77,6 +85,10 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   address local;
 
  private:
+  /// recv() or read(); write-side send() without SIGPIPE; the FIN (shutdown or, for a pipe, close).
+  auto sys_read(std::span<char> buf) noexcept -> ssize_t;
+  auto sys_write(std::string_view data) noexcept -> ssize_t;
+  void send_eof() noexcept;
   static void flush_ready(io_interest* self) noexcept;
   void flush() noexcept;
   void arm_flush() noexcept;
@@ -85,6 +97,7 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   void fail_write(int err) noexcept;
 
   socket sock_;
+  stream_kind kind_;
   // read side: rbuf_[rbeg_, rend_) holds unread bytes; allocated on first buffered read, reused.
   std::unique_ptr<char[]> rbuf_;
   std::size_t rcap_ = 0, rbeg_ = 0, rend_ = 0;

@@ -2,6 +2,7 @@
 // stream_writer: the writing half of a connection (Python's asyncio.StreamWriter).
 #include <any>
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <string_view>
 
@@ -31,6 +32,10 @@ class stream_writer {
   void writelines(const Range& lines) {
     for (const auto& l : lines) t_->write(std::string_view(l));
   }
+  /// writelines({"a", "b"}).
+  void writelines(std::initializer_list<std::string_view> lines) {
+    for (std::string_view l : lines) t_->write(l);
+  }
   /// Waits until the write buffer is below the low-water mark if it went above the high-water
   /// mark; returns at once otherwise (Python's drain).
   /// Cancellation: safe; buffered bytes are still sent.
@@ -57,8 +62,8 @@ class stream_writer {
   void set_write_buffer_limits(std::size_t high, std::size_t low) { t_->set_write_buffer_limits(high, low); }
   /// Bytes buffered and not yet sent (Python's transport.get_write_buffer_size).
   [[nodiscard]] auto get_write_buffer_size() const noexcept -> std::size_t { return t_->write_buffer_size(); }
-  /// "peername" and "sockname" give an asyncio::address, "socket" the fd (int); otherwise empty
-  /// (Python's get_extra_info).
+  /// "peername" and "sockname" give an asyncio::address, "socket" the fd (int); for a child
+  /// process's pipe, "pipe" gives the fd and the others are empty (Python's get_extra_info).
   [[nodiscard]] auto get_extra_info(std::string_view name) const -> std::any;
 
   [[nodiscard]] auto transport() const noexcept -> const std::shared_ptr<detail::stream_transport>& { return t_; }

@@ -24,7 +24,7 @@
 //  * Destroying a process object whose child still runs kills it (SIGKILL), as Python's transport
 //    does when closed; the loop reaps it in the background (reported in debug mode).
 //  * Closing the loop kills and reaps every child still running that it watches.
-//  * The pipes close with the process object.
+//  * The pipes close with the process object (buffered stdin data not yet written is dropped).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,7 +35,8 @@
 #include <vector>
 
 #include <asyncio/core/task.hpp>
-#include <asyncio/process/pipe.hpp>
+#include <asyncio/net/stream_reader.hpp>
+#include <asyncio/net/stream_writer.hpp>
 
 namespace asyncio {
 
@@ -124,13 +125,17 @@ class process {
   /// send_signal(SIGKILL).
   void kill() { send_signal(9); }
 
-  /// The pipe ends. Throws invalid_state_error if that stream is not redirect::pipe.
-  [[nodiscard]] auto std_in() -> pipe_writer&;
-  [[nodiscard]] auto std_out() -> pipe_reader&;
-  [[nodiscard]] auto std_err() -> pipe_reader&;
-  [[nodiscard]] auto has_std_in() const noexcept -> bool { return bool(in_); }
-  [[nodiscard]] auto has_std_out() const noexcept -> bool { return bool(out_); }
-  [[nodiscard]] auto has_std_err() const noexcept -> bool { return bool(err_); }
+  /// The pipe ends, as the stream types of connections (Python's Process.stdin / stdout / stderr
+  /// are a StreamWriter and StreamReaders): write/drain/write_eof/close on stdin (write_eof closes
+  /// the pipe: that is the child's EOF; a child that stopped reading makes drain() throw
+  /// broken_pipe_error, never a SIGPIPE here), read/readline/readuntil/readexactly on the others.
+  /// Throws invalid_state_error if that stream is not redirect::pipe.
+  [[nodiscard]] auto std_in() -> stream_writer&;
+  [[nodiscard]] auto std_out() -> stream_reader&;
+  [[nodiscard]] auto std_err() -> stream_reader&;
+  [[nodiscard]] auto has_std_in() const noexcept -> bool { return in_.transport() != nullptr; }
+  [[nodiscard]] auto has_std_out() const noexcept -> bool { return out_.transport() != nullptr; }
+  [[nodiscard]] auto has_std_err() const noexcept -> bool { return err_.transport() != nullptr; }
 
   /// False for a default-constructed or moved-from object.
   [[nodiscard]] explicit operator bool() const noexcept { return state_ != nullptr; }
@@ -141,9 +146,9 @@ class process {
   void reset() noexcept;
 
   detail::process_state* state_ = nullptr;
-  std::unique_ptr<pipe_writer> in_;
-  std::unique_ptr<pipe_reader> out_;
-  std::unique_ptr<pipe_reader> err_;
+  stream_writer in_;
+  stream_reader out_;
+  stream_reader err_;
 };
 
 /// Starts `program` (looked up in PATH unless it contains a '/') with arguments `args`
