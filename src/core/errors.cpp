@@ -1,6 +1,10 @@
 #include <asyncio/errors.hpp>
 
+#include <cxxabi.h>
+
 #include <cerrno>
+#include <cstdlib>
+#include <memory>
 #include <typeinfo>
 
 namespace asyncio {
@@ -46,7 +50,11 @@ auto describe(const std::exception_ptr& e) -> std::string {
     for (const auto& sub : g.exceptions()) s += "\n  - " + describe(sub);
     return s;
   } catch (const std::exception& x) {
-    return std::string(typeid(x).name()) + ": " + x.what();
+    // typeid names are mangled ("St13runtime_error"); reports are read by people.
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(typeid(x).name(), nullptr, nullptr, &status),
+                                                std::free);
+    return std::string(status == 0 && name ? name.get() : typeid(x).name()) + ": " + x.what();
   } catch (...) {
     return "unknown exception";
   }
