@@ -5,6 +5,8 @@
 #include <asyncio/errors.hpp>
 #include <asyncio/net/getaddrinfo.hpp>
 
+#include "net/tls_wrap.hpp"
+
 #include <netinet/in.h>
 
 #include <memory>
@@ -171,8 +173,13 @@ auto make_streams(socket sock, std::size_t limit) -> stream_pair {
 }
 
 auto open_connection(std::string host, std::uint16_t port, connect_options options) -> task<stream_pair> {
-  socket s = co_await create_connection(std::move(host), port, options);
-  co_return make_streams(std::move(s), options.limit);
+  socket s = co_await create_connection(host, port, options);
+  stream_pair p = make_streams(std::move(s), options.limit);
+  if (options.ssl) {
+    std::string sni = options.server_hostname ? *options.server_hostname : host;
+    co_await detail::tls_wrap(p.writer.transport(), *options.ssl, false, std::move(sni), options.ssl_handshake_timeout);
+  }
+  co_return p;
 }
 
 auto open_unix_connection(std::string path, std::size_t limit) -> task<stream_pair> {

@@ -8,6 +8,8 @@
 #include <asyncio/net/socket.hpp>
 #include <asyncio/time/sleep.hpp>
 
+#include "net/tls_wrap.hpp"
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
@@ -70,6 +72,26 @@ namespace {
 auto run_handler(std::shared_ptr<server_state> st, std::uint64_t id, std::shared_ptr<stream_transport> t)
     -> task<void> {
   bool cancelled = false;
+  if (st->opts.ssl) {
+    bool ok = false;
+    try {
+      co_await tls_wrap(t, *st->opts.ssl, true, std::string(), st->opts.ssl_handshake_timeout);
+      ok = true;
+    } catch (const cancelled_error&) {
+      // shutdown() cancelled a connection still shaking hands: tls_wrap aborted it.
+    } catch (...) {
+      event_loop& loop = get_running_loop();
+      if (loop.get_debug()) {
+        exception_context ctx("TLS handshake failed with " + t->peer.to_string(), std::current_exception());
+        loop.call_exception_handler(ctx);
+      }
+    }
+    if (!ok) {
+      st->conns.erase(id);
+      st->maybe_idle();
+      co_return;
+    }
+  }
   try {
     co_await st->cb(stream_reader(t), stream_writer(t));
   } catch (const cancelled_error&) {

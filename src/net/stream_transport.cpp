@@ -94,6 +94,7 @@ stream_transport::~stream_transport() {
 // ---- reading -------------------------------------------------------------------------------------
 
 auto stream_transport::recv_into(std::span<char> buf) -> task<std::size_t> {
+  if (tls_) co_return co_await tls_recv_into(buf);
   for (;;) {
     if (eof_ || !sock_.is_open()) {
       eof_ = true;
@@ -160,6 +161,14 @@ void stream_transport::check_write_error() const {
 void stream_transport::write(std::string_view data) {
   if (eof_requested_) throw error("write() after write_eof()");
   if (data.empty() || write_errno_ != 0 || closing_ || !sock_.is_open()) return;  // drain() reports errors
+  if (tls_) {
+    tls_write(data);
+    return;
+  }
+  raw_write(data);
+}
+
+void stream_transport::raw_write(std::string_view data) {
   if (write_buffer_size() == 0) {
     // Optimistic: send now; only what the kernel does not take is buffered.
     for (;;) {
@@ -253,12 +262,14 @@ void stream_transport::fail_write(int err) noexcept {
 
 void stream_transport::write_eof() {
   if (eof_requested_ || !sock_.is_open()) return;
+  if (tls_) tls_shutdown();  // TLS half-close: close_notify, then the TCP FIN
   eof_requested_ = true;
   if (write_buffer_size() == 0) send_eof();
 }
 
 void stream_transport::close() noexcept {
   if (closing_) return;
+  if (tls_) tls_shutdown();  // close_notify goes out before the FIN
   closing_ = true;
   if (write_buffer_size() == 0 || write_errno_ != 0) {
     finish_close();

@@ -9,6 +9,7 @@
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/address.hpp>
 #include <asyncio/net/socket.hpp>
+#include <asyncio/net/ssl_context.hpp>
 #include <asyncio/net/stream_reader.hpp>
 #include <asyncio/net/stream_writer.hpp>
 #include <asyncio/time/clock.hpp>
@@ -29,6 +30,16 @@ struct connect_options {
   address local_addr;
   /// Read buffer limit of the streams (readline/readuntil); open_connection only.
   std::size_t limit = 64 * 1024;
+  /// TLS: open_connection runs a TLS handshake with this client context before returning the
+  /// streams (Python's ssl=). Unset: plain TCP. create_connection ignores it.
+  std::optional<ssl_context> ssl{};
+  /// The name sent in SNI and checked against the server's certificate (Python's
+  /// server_hostname). Unset: the host argument. "": no SNI and no host-name check (the context
+  /// must have check_hostname off). IP addresses are checked against the certificate's IP entries
+  /// and not sent in SNI (RFC 6066).
+  std::optional<std::string> server_hostname{};
+  /// Deadline of the TLS handshake (Python's ssl_handshake_timeout, 60 s); nullopt = none.
+  std::optional<duration> ssl_handshake_timeout = std::chrono::seconds(60);
 };
 
 /// Connects to host:port, trying each address getaddrinfo returns (staggered by
@@ -56,10 +67,18 @@ struct stream_pair {
   stream_writer writer;
 };
 
-/// Opens a TCP connection and returns its streams (Python's asyncio.open_connection).
+/// Opens a TCP connection and returns its streams (Python's asyncio.open_connection). With
+/// options.ssl, the TLS handshake (SNI, ALPN, certificate and host-name verification) completes
+/// before the streams are returned; the streams then carry plaintext over TLS, and
+/// writer.get_ssl_object() tells what was negotiated.
 ///
-/// Cancellation: safe, as create_connection.
-/// Throws: as create_connection.
+/// Cancellation: safe, as create_connection; during the handshake the connection is aborted.
+/// Resumes: once connected (and, with TLS, once the handshake completed).
+/// Throws: as create_connection; with TLS also ssl_certificate_verify_error (unknown CA, expired,
+/// host-name mismatch), ssl_error (protocol failure, alert from the server), timeout_error after
+/// ssl_handshake_timeout, connection_reset_error if the server closes during the handshake,
+/// std::invalid_argument for a server context or check_hostname with server_hostname "".
+/// Thread safety: loop-affine.
 auto open_connection(std::string host, std::uint16_t port, connect_options options = {}) -> task<stream_pair>;
 
 /// Opens a Unix stream socket connection to path (Python's asyncio.open_unix_connection).

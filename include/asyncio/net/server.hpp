@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/address.hpp>
+#include <asyncio/net/ssl_context.hpp>
 #include <asyncio/net/stream_reader.hpp>
 #include <asyncio/net/stream_writer.hpp>
 #include <asyncio/time/clock.hpp>
@@ -35,6 +37,13 @@ struct server_options {
   bool start_serving = true;
   /// Pause before retrying accept after EMFILE/ENFILE (Python waits 1 s).
   duration accept_retry_delay = std::chrono::milliseconds(100);
+  /// TLS: every accepted connection runs a TLS handshake with this server context before the
+  /// handler starts (Python's ssl=). A connection whose handshake fails or times out is closed
+  /// and never reaches the handler; the failure is reported through the loop's exception handler
+  /// in debug mode only (as Python logs it only then: port scanners must not flood the log).
+  std::optional<ssl_context> ssl{};
+  /// Deadline of each TLS handshake (Python's ssl_handshake_timeout, 60 s); nullopt = none.
+  std::optional<duration> ssl_handshake_timeout = std::chrono::seconds(60);
 };
 
 namespace detail {

@@ -7,6 +7,12 @@
 // epoll(7)), so a busy connection costs one recv per message and no epoll_ctl.
 // Writing is optimistic too: write() sends at once when nothing is buffered; the rest is buffered
 // and sent from the poller's writability callback (flush_ready) without waking any task.
+//
+// TLS (ssl_context) is a layer inside the transport, driven by the same code: an OpenSSL session
+// reads ciphertext from a memory BIO that the reading task fills with recv(), and writes ciphertext
+// into a memory BIO that write() moves into the ordinary write buffer. Readiness, back-pressure
+// (the write buffer counts ciphertext) and cancellation work as for plain bytes; the read buffer
+// holds plaintext. See src/net/tls_layer.cpp.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,6 +26,12 @@
 #include <asyncio/net/socket.hpp>
 
 namespace asyncio::detail {
+
+struct tls_layer;
+/// Frees a tls_layer (defined with it, so that this header needs no OpenSSL).
+struct tls_layer_deleter {
+  void operator()(tls_layer* p) const noexcept;
+};
 
 /// A task waiting for the write buffer to drain or the transport to close. Intrusive list node.
 struct stream_waiter : suspension {
@@ -84,11 +96,32 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   address peer;
   address local;
 
+  // ---- TLS (src/net/tls_layer.cpp) ----
+  /// Puts a TLS session under the streams; bytes already in the read buffer become its first
+  /// ciphertext (a peer that sent its hello right after a STARTTLS reply).
+  void set_tls(std::unique_ptr<tls_layer, tls_layer_deleter> layer);
+  /// Runs the TLS handshake to completion.
+  /// Cancellation: the transport is left mid-handshake (the caller aborts it).
+  /// Throws: ssl_error / ssl_certificate_verify_error, connection_reset_error (EOF), os_error.
+  auto tls_handshake() -> task<void>;
+  [[nodiscard]] auto tls() const noexcept -> tls_layer* { return tls_.get(); }
+
  private:
   /// recv() or read(); write-side send() without SIGPIPE; the FIN (shutdown or, for a pipe, close).
   auto sys_read(std::span<char> buf) noexcept -> ssize_t;
   auto sys_write(std::string_view data) noexcept -> ssize_t;
   void send_eof() noexcept;
+  auto tls_recv_into(std::span<char> buf) -> task<std::size_t>;
+  /// Moves ciphertext from the socket into the session's input BIO. False at EOF.
+  auto tls_pull() -> task<bool>;
+  void tls_write(std::string_view data);
+  /// Sends what the session produced (records, alerts, tickets) through the write buffer.
+  void tls_flush_output() noexcept;
+  /// Sends close_notify once (close, write_eof).
+  void tls_shutdown() noexcept;
+  /// Sends or buffers bytes as they are (ciphertext when TLS is on).
+  void raw_write(std::string_view data);
+
   static void flush_ready(io_interest* self) noexcept;
   void flush() noexcept;
   void arm_flush() noexcept;
@@ -115,6 +148,7 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   int write_errno_ = 0;
   stream_waiter* drain_waiters_ = nullptr;
   stream_waiter* close_waiters_ = nullptr;
+  std::unique_ptr<tls_layer, tls_layer_deleter> tls_;
   // Set by close() while bytes remain to be sent: the transport outlives its streams until flushed.
   std::shared_ptr<stream_transport> keep_alive_;
 };

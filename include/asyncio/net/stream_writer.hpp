@@ -4,9 +4,11 @@
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include <asyncio/core/task.hpp>
+#include <asyncio/net/ssl_object.hpp>
 #include <asyncio/net/stream_transport.hpp>
 
 namespace asyncio {
@@ -45,9 +47,14 @@ class stream_writer {
     return detail::stream_wait_awaiter(t_, false);
   }
   /// Shuts down the write side once buffered bytes are sent (half-close; Python's write_eof).
+  /// On TLS (unlike Python, which raises NotImplementedError) it sends close_notify, then the TCP
+  /// FIN, and reading goes on until the peer's own close_notify or FIN: TLS 1.3 defines this
+  /// half-close (RFC 8446 §6.1). Peers that treat close_notify as a full close (Python's asyncio,
+  /// most HTTP servers) answer with their own close_notify and close, which the reader sees as EOF.
   void write_eof() { t_->write_eof(); }
   [[nodiscard]] auto can_write_eof() const noexcept -> bool { return true; }
   /// Closes the connection after buffered bytes are sent (Python's close). Does not suspend.
+  /// On TLS a close_notify alert follows the buffered data (the peer's reply is not awaited).
   void close() noexcept { t_->close(); }
   /// Closes at once, dropping buffered bytes.
   void abort() noexcept { t_->abort(); }
@@ -63,8 +70,15 @@ class stream_writer {
   /// Bytes buffered and not yet sent (Python's transport.get_write_buffer_size).
   [[nodiscard]] auto get_write_buffer_size() const noexcept -> std::size_t { return t_->write_buffer_size(); }
   /// "peername" and "sockname" give an asyncio::address, "socket" the fd (int); for a child
-  /// process's pipe, "pipe" gives the fd and the others are empty (Python's get_extra_info).
+  /// process's pipe, "pipe" gives the fd and the others are empty; on TLS also
+  /// "ssl_object" (asyncio::ssl_object), "peercert" (std::optional<asyncio::certificate>),
+  /// "cipher" (std::string), "selected_alpn_protocol" (std::optional<std::string>) and
+  /// "sslcontext" (asyncio::ssl_context); otherwise empty (Python's get_extra_info).
+  /// Throws: nothing beyond std::bad_alloc.
   [[nodiscard]] auto get_extra_info(std::string_view name) const -> std::any;
+  /// The TLS state of the connection (negotiated version, cipher, ALPN, peer certificate), or
+  /// nullopt for a plain connection (Python's get_extra_info("ssl_object")).
+  [[nodiscard]] auto get_ssl_object() const -> std::optional<ssl_object>;
 
   [[nodiscard]] auto transport() const noexcept -> const std::shared_ptr<detail::stream_transport>& { return t_; }
 

@@ -1,0 +1,57 @@
+#pragma once
+// Private: the OpenSSL objects behind ssl_context and a TLS stream_transport.
+#include <asyncio/core/task.hpp>
+#include <asyncio/net/ssl_context.hpp>
+#include <asyncio/net/stream_transport.hpp>
+#include <asyncio/time/clock.hpp>
+
+#include "net/tls_wrap.hpp"
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace asyncio::detail {
+
+struct ssl_context_state {
+  SSL_CTX* ctx = nullptr;
+  bool server = false;
+  bool check_hostname = false;
+  bool suppress_ragged_eofs = true;
+  asyncio::verify_mode mode = asyncio::verify_mode::none;
+  std::string alpn_wire;  // ALPN list in wire format (length-prefixed names)
+  ~ssl_context_state() { SSL_CTX_free(ctx); }
+};
+
+/// One connection's TLS session: SSL object + its two memory BIOs.
+struct tls_layer {
+  SSL* ssl = nullptr;
+  BIO* rbio = nullptr;  // ciphertext in (owned by ssl)
+  BIO* wbio = nullptr;  // ciphertext out (owned by ssl)
+  std::shared_ptr<ssl_context_state> ctx;
+  std::string server_hostname;
+  std::unique_ptr<char[]> scratch;  // recv() buffer for ciphertext
+  bool server_side = false;
+  bool handshake_done = false;
+  bool shutdown_sent = false;
+  bool raw_eof = false;
+  bool close_notify_received = false;
+  ~tls_layer() { SSL_free(ssl); }
+};
+
+/// Size of the ciphertext recv() buffer: two maximal TLS records.
+inline constexpr std::size_t tls_scratch_size = 2 * (16 * 1024 + 256);
+
+/// Creates the session for `ctx` (server or client side; the client sends SNI and checks the
+/// certificate against server_hostname as the context says).
+/// Throws: ssl_error; std::invalid_argument when check_hostname is on and server_hostname is empty.
+auto make_tls_layer(const ssl_context& ctx, bool server_side, const std::string& server_hostname)
+    -> std::unique_ptr<tls_layer, tls_layer_deleter>;
+
+/// Throws the ssl_error that describes the failed SSL call (err = SSL_get_error), built from the
+/// OpenSSL error queue and, for a failed verification, the verify result.
+[[noreturn]] void throw_ssl_error(SSL* ssl, int err, const char* what);
+
+}  // namespace asyncio::detail
