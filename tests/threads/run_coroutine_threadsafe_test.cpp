@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <latch>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -63,9 +64,11 @@ TEST(RunCoroutineThreadsafe, ExceptionCrossesToTheWaitingThread) {
 
 TEST(RunCoroutineThreadsafe, WaitTimesOutThenCancelCancelsTheTaskOnItsLoop) {
   loop_thread lt;
+  std::atomic<bool> started{false};
   std::atomic<bool> cancelled_on_loop{false};
   auto f = asyncio::run_coroutine_threadsafe(
-      [](std::atomic<bool>* flag) -> asyncio::task<int> {
+      [](std::atomic<bool>* started, std::atomic<bool>* flag) -> asyncio::task<int> {
+        started->store(true);
         try {
           co_await asyncio::sleep(3600s);
         } catch (const asyncio::cancelled_error&) {
@@ -73,8 +76,13 @@ TEST(RunCoroutineThreadsafe, WaitTimesOutThenCancelCancelsTheTaskOnItsLoop) {
           throw;
         }
         co_return 1;
-      }(&cancelled_on_loop),
+      }(&started, &cancelled_on_loop),
       *lt.loop);
+  // Cancel only once the coroutine runs: one cancelled before it started is never run at all, so
+  // its cleanup flag would never be set (CancelBeforeItStartsMeansItNeverRuns).
+  auto start_deadline = std::chrono::steady_clock::now() + 60s;
+  while (!started.load() && std::chrono::steady_clock::now() < start_deadline) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(started.load());
   EXPECT_FALSE(f.wait_for(1ms));
   EXPECT_THROW(f.result(1ms), asyncio::timeout_error);
   EXPECT_TRUE(f.cancel());
@@ -84,6 +92,27 @@ TEST(RunCoroutineThreadsafe, WaitTimesOutThenCancelCancelsTheTaskOnItsLoop) {
   while (!cancelled_on_loop.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
   EXPECT_TRUE(cancelled_on_loop.load());
   EXPECT_FALSE(f.cancel());
+}
+
+TEST(RunCoroutineThreadsafe, CancelBeforeItStartsMeansItNeverRuns) {
+  loop_thread lt;
+  std::latch loop_busy(1);
+  std::atomic<bool> ran{false};
+  // Keep the loop busy so that the coroutine cannot start before the cancel.
+  lt.loop->call_soon_threadsafe([&loop_busy] { loop_busy.wait(); });
+  auto f = asyncio::run_coroutine_threadsafe(
+      [](std::atomic<bool>* ran) -> asyncio::task<int> {
+        ran->store(true);
+        co_return 1;
+      }(&ran),
+      *lt.loop);
+  EXPECT_TRUE(f.cancel());
+  loop_busy.count_down();
+  EXPECT_THROW(f.result(), asyncio::cancelled_error);
+  // Let the loop take the call and drop it; a call that ran would have set the flag by now.
+  auto g = asyncio::run_coroutine_threadsafe([]() -> asyncio::task<int> { co_return 2; }(), *lt.loop);
+  EXPECT_EQ(g.result(60s), 2);
+  EXPECT_FALSE(ran.load());
 }
 
 TEST(RunCoroutineThreadsafe, ManyThreadsAtOnce) {
