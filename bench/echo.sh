@@ -18,6 +18,9 @@ PEERS=${PEERS_DIR:-$ROOT/../shared/peers/net}
 OUT=$ROOT/bench/results/echo-build
 RES=$ROOT/bench/results/echo-$(date +%Y%m%d-%H%M%S).txt
 REPS=${REPS:-3}; DUR=${DUR:-10}; ONLY=${ONLY:-}
+# measure.py waits for a quiet second before each try (up to MAX_WAIT s) and retries a run whose
+# foreign CPU ("disturb") exceeds MAX_FOREIGN % of one CPU, keeping the cleanest of TRIES attempts.
+MAX_WAIT=${MAX_WAIT:-60}; TRIES=${TRIES:-3}; MAX_FOREIGN=${MAX_FOREIGN:-5}
 PY=/usr/bin/python3
 mkdir -p "$OUT"
 
@@ -48,6 +51,7 @@ SERVERS="asyncio_cpp c_epoll asio_coro go_net uvloop_protocol uvloop_streams asy
 
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 ulimit -n 65536 2>/dev/null || true
+echo "# $(date -Is) REPS=$REPS DUR=$DUR commit=$(git rev-parse --short HEAD) load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RES"
 port=19300
 for rep in $(seq 1 "$REPS"); do
   for name in $SERVERS; do
@@ -60,7 +64,7 @@ for rep in $(seq 1 "$REPS"); do
     sleep 0.3
     for size in 1024 16384; do
       raw=$(mktemp)
-      $PY "$PEERS/tools/measure.py" --server-pid $pid --out "$raw" --tries 4 --max-foreign 5 -- \
+      $PY "$PEERS/tools/measure.py" --server-pid $pid --out "$raw" --tries "$TRIES" --max-foreign "$MAX_FOREIGN" --max-wait "$MAX_WAIT" -- \
           taskset -c 0 "$OUT/echo_load" -h 127.0.0.1 -p $port -c 100 -s $size -d $DUR -w 1 >/dev/null 2>&1
       rps=$(sed -n 's/.*RESULT rps=\([0-9]*\).*/\1/p' "$raw")
       p99=$(sed -n 's/.*p99_us=\([0-9]*\).*/\1/p' "$raw")
@@ -68,23 +72,39 @@ for rep in $(seq 1 "$REPS"); do
       dist=$(sed -n 's/.*disturb=\([0-9.]*\)%.*/\1/p' "$raw")
       # server CPU (fraction of one CPU) / requests per second = CPU seconds per request
       us=$(awk -v s="$srv" -v r="$rps" 'BEGIN { if (r > 0) printf "%.2f", s / 100 / r * 1e6; else print "nan" }')
-      echo "$name $size $rps $p99 $us disturb=$dist% rep=$rep" | tee -a "$RES"
+      ldrp=$(sed -n 's/.*loader_proc=\([0-9.]*\)%.*/\1/p' "$raw")
+      echo "$name $size $rps $p99 $us disturb=$dist% srv=$srv% ldr=$ldrp% rep=$rep load=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$RES"
       rm -f "$raw"
     done
     kill $pid; wait $pid 2>/dev/null; sleep 0.5
   done
 done
-echo "== medians (name size rps p99_us cpu_us/req; ratios to c_epoll) from $RES"
+echo "# $(date -Is) end, load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RES"
+echo "== medians of $REPS from $RES"
 $PY - "$RES" <<'PYEOF'
 import sys, statistics as st, collections
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     p = line.split()
-    if len(p) >= 5 and p[2].isdigit():
+    if len(p) >= 5 and p[2].isdigit() and p[4] != "nan":
         rows[(p[0], int(p[1]))].append((int(p[2]), float(p[3]), float(p[4])))
-med = {k: tuple(st.median(x[i] for x in v) for i in range(3)) for k, v in rows.items()}
-for (name, size), (rps, p99, cpu) in sorted(med.items(), key=lambda kv: (kv[0][1], -kv[1][0])):
-    ref = med.get(("c_epoll", size))
-    ratio = f"  rps x{rps / ref[0]:.2f}  cpu/req x{cpu / ref[2]:.2f}" if ref else ""
-    print(f"{name:16} {size:6} {rps:9.0f} {p99:8.0f} {cpu:7.2f}{ratio}")
+med = {k: tuple(st.median(x[i] for x in v) for i in range(3)) + (len(v),) for k, v in rows.items()}
+print(f"{'server':16} {'size':>6} {'req/s':>9} {'p99 us':>8} {'cpu us/req':>10} runs")
+for (name, size), (rps, p99, cpu, n) in sorted(med.items(), key=lambda kv: (kv[0][1], -kv[1][0])):
+    print(f"{name:16} {size:6} {rps:9.0f} {p99:8.0f} {cpu:10.2f} {n:4}")
+print("\nratios, asyncio_cpp vs each peer (req/s ours/peer: >1 = we serve more; cpu/req peer/ours:")
+print(">1 = we spend less CPU per request; p99 peer/ours: >1 = our tail is shorter)")
+for size in sorted({s for _, s in med}):
+    ours = med.get(("asyncio_cpp", size))
+    if not ours:
+        continue
+    peers = [(n, v) for (n, s), v in med.items() if s == size and n != "asyncio_cpp"]
+    for n, v in sorted(peers, key=lambda nv: -nv[1][0]):
+        print(f"  {size:6} vs {n:16} req/s x{ours[0] / v[0]:.2f}   cpu/req x{v[2] / ours[2]:.2f}   p99 x{v[1] / ours[1]:.2f}")
+    if peers:
+        best = max(peers, key=lambda nv: nv[1][0])
+        c = med.get(("c_epoll", size))
+        print(f"  {size:6} goals: req/s >= best peer ({best[0]} {best[1][0]:.0f}): "
+              f"{'met' if ours[0] >= best[1][0] else 'MISSED'} ({ours[0]:.0f})" +
+              (f"; cpu/req <= c_epoll x1.05 ({c[2] * 1.05:.2f} us): {'met' if ours[2] <= c[2] * 1.05 else 'MISSED'} ({ours[2]:.2f})" if c else ""))
 PYEOF

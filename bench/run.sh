@@ -117,5 +117,6 @@ for rep in $(seq 1 "$REPS"); do
   done
 done
 
+echo "end: $(date -Is)   load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$ENVF"
 "$PY" "$REPO/bench/report.py" "$LOG" | tee "$OUT/table-$STAMP.md"
 echo; echo "raw: $LOG   env: $ENVF   table: $OUT/table-$STAMP.md"
