@@ -16,6 +16,7 @@ set -euo pipefail
 #   libgtest-dev libgmock-dev           the unit tests
 #   libbenchmark-dev                    bench/
 #   liburing-dev libssl-dev libfmt-dev  io_uring backend, TLS, formatting (TOOLCHAIN §8.6-8.8)
+#   openssl                             the openssl command: TLS tests (s_server/s_client peers), examples/tls_client
 #   python3                             scripts and the peer benchmark harness
 #   gnuplot-nox                         examples/calc_pi's log-log plot of the per-job overhead
 #   ccache                              faster rebuilds (used automatically when present)
@@ -27,6 +28,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
   liburing-dev libssl-dev libfmt-dev
+  openssl
   python3
   gnuplot-nox
   ccache

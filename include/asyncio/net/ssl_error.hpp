@@ -1,6 +1,7 @@
 #pragma once
 // TLS errors (Python's ssl.SSLError family). As in Python, ssl_error is an os_error (SSLError
 // derives from OSError), so code that handles connection failures generically also sees TLS ones.
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -15,7 +16,12 @@ namespace asyncio {
 class ssl_error : public os_error {
  public:
   explicit ssl_error(const std::string& what, std::error_code code = std::make_error_code(std::errc::protocol_error))
-      : os_error(code, what) {}
+      : os_error(code, what), message_(std::make_shared<std::string>(what)) {}
+  /// OpenSSL's reason alone (os_error would append strerror(EPROTO), which says nothing here).
+  [[nodiscard]] auto what() const noexcept -> const char* override { return message_->c_str(); }
+
+ private:
+  std::shared_ptr<const std::string> message_;  // shared: copying an exception must not throw
 };
 
 /// The peer's certificate did not verify (Python's ssl.SSLCertVerificationError): unknown CA,
