@@ -421,6 +421,62 @@ TEST(Tls, CancellationMidHandshakeAndMidRead) {
   }());
 }
 
+// A drain cancelled while the peer reads nothing: every byte written still arrives, in order.
+TEST(Tls, CancelledDrainLosesNothing) {
+  asyncio::run([]() -> task<void> {
+    auto release = std::make_shared<asyncio::event>();
+    auto received = std::make_shared<std::string>();
+    asyncio::client_connected_cb slow =
+        [release, received](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+          co_await release->wait();
+          *received = co_await r.read();
+          w.close();
+        };
+    asyncio::server_options so = tls_server_options(server_ctx());
+    auto srv = co_await asyncio::start_server(slow, "127.0.0.1", 0, so);
+    auto co = tls_options(client_ctx());
+    auto [r, w] = co_await test_support::bounded(asyncio::open_connection("127.0.0.1", srv.port(), co));
+    std::string expected;
+    for (int i = 0; w.get_write_buffer_size() <= 64 * 1024 && i < 10000; ++i) {
+      std::string chunk(16 * 1024, static_cast<char>('a' + i % 26));
+      w.write(chunk);
+      expected += chunk;
+    }
+    auto d = asyncio::create_task([](asyncio::stream_writer w) -> task<void> { co_await w.drain(); }(w));
+    co_await asyncio::sleep(10ms);
+    EXPECT_FALSE(d.done());  // the peer reads nothing: the buffer stays above the mark
+    co_await test_support::cancel_and_wait(d);
+    EXPECT_TRUE(d.cancelled());
+    w.write("end");
+    expected += "end";
+    w.write_eof();
+    release->set();
+    EXPECT_TRUE(co_await test_support::eventually([&] { return received->size() >= expected.size(); }));
+    EXPECT_TRUE(*received == expected);
+    w.close();
+    co_await w.wait_closed();
+    co_await srv.shutdown(1s);
+  }());
+}
+
+// shutdown() while a client is still in its handshake: the handshake is cancelled and the
+// connection dropped; the server closes within the grace period.
+TEST(Tls, ServerShutdownCancelsPendingHandshakes) {
+  asyncio::run([]() -> task<void> {
+    auto s = std::make_shared<seen>();
+    asyncio::client_connected_cb cb = echo_handler(s);
+    asyncio::server_options so = tls_server_options(server_ctx());
+    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0, so);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());  // plain and silent
+    EXPECT_TRUE(co_await test_support::eventually([&] { return srv.active_connections() == 1; }));
+    co_await test_support::bounded(srv.shutdown(50ms));
+    EXPECT_EQ(srv.active_connections(), 0u);
+    EXPECT_EQ(co_await test_support::bounded(r.read()), "");
+    EXPECT_EQ(s->handlers_done, 0);
+    w.close();
+  }());
+}
+
 TEST(Tls, RaggedEofIsEofByDefaultAndAnErrorOnRequest) {
   asyncio::run([]() -> task<void> {
     for (int round = 0; round < 2; ++round) {
