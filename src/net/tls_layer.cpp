@@ -192,7 +192,10 @@ auto stream_transport::tls_handshake() -> task<void> {
       tls_->handshake_done = true;
       co_return;
     }
-    if (err != SSL_ERROR_WANT_READ) throw_ssl_error(ssl, err, "handshake");
+    if (err != SSL_ERROR_WANT_READ) {
+      tls_->fatal = true;
+      throw_ssl_error(ssl, err, "handshake");
+    }
     check_write_error();
     if (!co_await tls_pull()) {
       throw connection_reset_error(std::make_error_code(std::errc::connection_reset),
@@ -218,7 +221,14 @@ auto stream_transport::tls_recv_into(std::span<char> buf) -> task<std::size_t> {
       eof_ = true;
       co_return 0;
     }
-    if (err != SSL_ERROR_WANT_READ) throw_ssl_error(ssl, err, "read");
+    if (err != SSL_ERROR_WANT_READ) {
+      // The session is dead (bad record, alert from the peer): close as Python's transport does,
+      // after the alert OpenSSL queued, so the caller has nothing left to clean up.
+      tls_->fatal = true;
+      eof_ = true;
+      close();
+      throw_ssl_error(ssl, err, "read");
+    }
     if (!co_await tls_pull()) {
       // TCP FIN without close_notify (a "ragged EOF").
       eof_ = true;
@@ -236,6 +246,7 @@ void stream_transport::tls_write(std::string_view data) {
     int n = SSL_write(ssl, data.data(), static_cast<int>(chunk));
     if (n <= 0) {
       // With memory BIOs and no renegotiation this means a broken session: report it in drain().
+      tls_->fatal = true;
       ERR_clear_error();
       tls_flush_output();
       fail_write(EPROTO);
@@ -262,7 +273,7 @@ void stream_transport::tls_flush_output() noexcept {
 }
 
 void stream_transport::tls_shutdown() noexcept {
-  if (!tls_->handshake_done || tls_->shutdown_sent || eof_requested_ || write_errno_ != 0 || !sock_.is_open())
+  if (!tls_->handshake_done || tls_->fatal || tls_->shutdown_sent || eof_requested_ || write_errno_ != 0 || !sock_.is_open())
     return;
   tls_->shutdown_sent = true;
   ERR_clear_error();

@@ -38,6 +38,7 @@ struct tls_layer {
   bool shutdown_sent = false;
   bool raw_eof = false;
   bool close_notify_received = false;
+  bool fatal = false;  // a fatal TLS error: no SSL_shutdown may follow (OpenSSL forbids it)
   ~tls_layer() { SSL_free(ssl); }
 };
 

@@ -290,6 +290,51 @@ TEST(Tls, VerificationOptOut) {
   }(ctx));
 }
 
+// Mutual TLS: a server that requires a client certificate rejects a client without one and sees
+// the certificate of a client that has one.
+TEST(Tls, ClientCertificateRequiredByTheServer) {
+  asyncio::run([]() -> task<void> {
+    const auto& pki = test_support::test_pki();
+    auto subject = std::make_shared<std::string>();
+    asyncio::client_connected_cb cb = [subject](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+      if (auto cert = w.get_ssl_object()->getpeercert()) *subject = cert->subject;
+      w.write(co_await r.readline());
+      co_await w.drain();
+      w.close();
+    };
+    auto sctx = server_ctx();
+    sctx.load_verify_locations(pki.ca_cert);
+    sctx.set_verify_mode(asyncio::verify_mode::required);
+    asyncio::server_options so = tls_server_options(sctx);
+    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0, so);
+
+    // Without a certificate: TLS 1.3 clients learn of the refusal on their first read.
+    bool refused = false;
+    try {
+      auto co = tls_options(client_ctx());
+      auto [r, w] = co_await test_support::bounded(asyncio::open_connection("127.0.0.1", srv.port(), co));
+      w.write("no cert\n");
+      std::string got = co_await test_support::bounded(r.readline());
+      refused = got.empty();
+      w.close();
+    } catch (const asyncio::ssl_error&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused);
+
+    auto with_cert = client_ctx();
+    with_cert.load_cert_chain(pki.server_cert, pki.server_key);  // its EKU allows clientAuth too
+    auto co = tls_options(with_cert);
+    auto [r, w] = co_await test_support::bounded(asyncio::open_connection("127.0.0.1", srv.port(), co));
+    w.write("with cert\n");
+    EXPECT_EQ(co_await test_support::bounded(r.readline()), "with cert\n");
+    EXPECT_NE(subject->find("CN=localhost"), std::string::npos);
+    w.close();
+    co_await w.wait_closed();
+    co_await srv.shutdown(1s);
+  }());
+}
+
 TEST(Tls, ContextErrors) {
   EXPECT_THROW(asyncio::ssl_context::server("/nonexistent/cert.pem", "/nonexistent/key.pem"), asyncio::ssl_error);
   const auto& pki = test_support::test_pki();

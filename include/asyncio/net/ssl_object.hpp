@@ -32,7 +32,10 @@ struct certificate {
 
 /// The TLS state of one connection. A handle: it keeps the connection's TLS session alive, so it
 /// stays valid after the connection closed (the values then are those of the finished session).
+/// None of the accessors suspends.
 ///
+/// Throws (every accessor but native_handle): invalid_state_error if the stream does not use TLS,
+/// which cannot happen for one obtained from stream_writer::get_ssl_object().
 /// Thread safety: loop-affine (read it on the connection's loop).
 class ssl_object {
  public:
