@@ -140,6 +140,8 @@ TEST(ToThread, PoolSaturationMoreJobsThanThreadsAndThanTheRing) {
     co_return sum;
   }(pool));
   EXPECT_EQ(total, 5000L * 4999 / 2);
+  // A worker counts a job after handing its result back: wait for the workers before counting.
+  pool->shutdown(true);
   EXPECT_EQ(pool->statistics().completed, 5000u);
 }
 

@@ -53,7 +53,8 @@ struct thread_pool_statistics {
   std::size_t threads = 0;    // worker threads started and not exited
   std::size_t idle = 0;       // workers asleep waiting for jobs
   std::size_t queued = 0;     // jobs waiting for a worker (approximate while others submit)
-  std::uint64_t completed = 0;  // jobs run so far
+  std::uint64_t completed = 0;  // jobs run so far; counted after the result was handed back, so
+                                // an awaiter may see its result a moment before the count moves
 };
 
 /// An executor runs jobs on other threads. to_thread()/run_in_executor() accept any executor.
