@@ -378,6 +378,7 @@ class event_loop {
   detail::timer_heap timers_;
   std::vector<detail::task_core*> tasks_;
   std::uint64_t iterations_ = 0;
+  std::uint64_t last_io_poll_ = 0;  // iterations_ at the last poll_io
   std::size_t watched_fds_ = 0;
 
   int epoll_fd_ = -1;
