@@ -10,14 +10,19 @@
 // comes from the `openssl req` command, run with create_subprocess_exec; the client trusts exactly
 // that certificate (load_verify_locations), with certificate and host-name checks ON, as a client
 // context has them by default.
-// Shows: ssl_context::client/server, load_verify_locations, set_alpn_protocols, connect_options
-// {.ssl, .server_hostname}, server_options{.ssl}, get_ssl_object(), ssl_certificate_verify_error.
+// A second certificate (CN=other.test) is served to clients that ask for that name in SNI
+// (set_sni_callback), and the client resumes its first TLS session in a later connection.
+// Shows: ssl_context::client/server, load_verify_locations, set_alpn_protocols, set_sni_callback,
+// connect_options{.ssl, .server_hostname, .session}, server_options{.ssl}, get_ssl_object(),
+// ssl_object::session(), session_reused(), ssl_certificate_verify_error.
 // ctest-expect: TLS echo server on 127\.0\.0\.1:[0-9]+
 // ctest-expect: negotiated TLSv1\.3, cipher TLS_[A-Z0-9_]+, ALPN h2
 // ctest-expect: server certificate: CN=localhost
 // ctest-expect: echo: hello over TLS
 // ctest-expect: server saw SNI localhost, ALPN h2
 // ctest-expect: wrong host name rejected: certificate verify failed: hostname mismatch
+// ctest-expect: as other\.test: server certificate CN=other\.test
+// ctest-expect: resumed the first session: yes
 // ctest-expect: closed cleanly
 #include <cstdio>
 #include <cstdlib>
@@ -50,16 +55,16 @@ auto echo(asyncio::stream_reader reader, asyncio::stream_writer writer) -> async
   writer.close();
 }
 
-// `openssl req` writes a self-signed certificate and its key into dir.
-auto make_certificate(std::string dir) -> asyncio::task<void> {
+// `openssl req` writes a self-signed certificate for `name` and its key into dir/PREFIX{cert,key}.pem.
+auto make_certificate(std::string dir, std::string prefix, std::string name, std::string alt_names)
+    -> asyncio::task<void> {
   asyncio::process_options quiet;
   quiet.std_out = asyncio::redirect::devnull;
   quiet.std_err = asyncio::redirect::devnull;
-  std::string key = dir + "/key.pem", cert = dir + "/cert.pem";
+  std::string key = dir + "/" + prefix + "key.pem", cert = dir + "/" + prefix + "cert.pem";
   auto p = co_await asyncio::create_subprocess_exec(
       "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", cert,
-      quiet);
+      "-subj", "/CN=" + name, "-addext", "subjectAltName=" + alt_names, "-keyout", key, "-out", cert, quiet);
   if (co_await p.wait() != 0) throw std::runtime_error("openssl req failed (is the openssl command installed?)");
 }
 
@@ -74,11 +79,18 @@ auto self_contained() -> asyncio::task<int> {
       std::filesystem::remove_all(dir, ec);
     }
   } guard{dir};
-  co_await make_certificate(dir);
+  co_await make_certificate(dir, "", "localhost", "DNS:localhost,IP:127.0.0.1");
+  co_await make_certificate(dir, "other_", "other.test", "DNS:other.test");
 
-  // Server: certificate + key, ALPN offers h2 then http/1.1.
+  // Server: certificate + key, ALPN offers h2 then http/1.1. Clients asking for other.test in SNI
+  // get the second certificate.
   auto server_ctx = asyncio::ssl_context::server(dir + "/cert.pem", dir + "/key.pem");
   server_ctx.set_alpn_protocols({"h2", "http/1.1"});
+  auto other_ctx = asyncio::ssl_context::server(dir + "/other_cert.pem", dir + "/other_key.pem");
+  server_ctx.set_sni_callback([other_ctx](std::string_view name) -> std::optional<asyncio::ssl_context> {
+    if (name == "other.test") return other_ctx;
+    return std::nullopt;  // everyone else: the default certificate
+  });
   asyncio::server_options sopts;
   sopts.ssl = server_ctx;
   auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0, sopts);
@@ -87,6 +99,7 @@ auto self_contained() -> asyncio::task<int> {
   // Client: trusts the throwaway certificate only; verification and host-name check stay on.
   auto client_ctx = asyncio::ssl_context::client();
   client_ctx.load_verify_locations(dir + "/cert.pem");
+  client_ctx.load_verify_locations(dir + "/other_cert.pem");
   client_ctx.set_alpn_protocols({"h2", "http/1.1"});
   asyncio::connect_options copts;
   copts.ssl = client_ctx;
@@ -112,6 +125,27 @@ auto self_contained() -> asyncio::task<int> {
     std::printf("wrong host name accepted?!\n");
   } catch (const asyncio::ssl_certificate_verify_error& e) {
     std::printf("wrong host name rejected: %s\n", e.what());
+  }
+
+  // SNI: under the other name the server presents the other certificate (and it verifies).
+  asyncio::connect_options as_other = copts;
+  as_other.server_hostname = "other.test";
+  {
+    auto [r2, w2] = co_await asyncio::open_connection("127.0.0.1", srv.port(), as_other);
+    std::printf("as other.test: server certificate %s\n", w2.get_ssl_object()->getpeercert()->subject.c_str());
+    w2.close();
+    co_await w2.wait_closed();
+  }
+
+  // Resumption: the first connection's session (its TLS 1.3 ticket came with the echo) lets a new
+  // connection skip the certificate exchange.
+  asyncio::connect_options resume = copts;
+  resume.session = tls->session();
+  {
+    auto [r3, w3] = co_await asyncio::open_connection("127.0.0.1", srv.port(), resume);
+    std::printf("resumed the first session: %s\n", w3.get_ssl_object()->session_reused() ? "yes" : "no");
+    w3.close();
+    co_await w3.wait_closed();
   }
 
   writer.close();  // sends close_notify

@@ -20,6 +20,7 @@
 //   asyncio::open_connection / open_unix_connection       streams (stream_reader, stream_writer)
 //   asyncio::start_server / start_unix_server / server    servers with graceful shutdown
 //   asyncio::ssl_context, ssl_object, start_tls           TLS through OpenSSL ({.ssl = ctx})
+//   asyncio::ssl_session                                  resume a TLS session ({.session = s})
 //
 // Errors are the os_error subclasses of <asyncio/errors.hpp> (connection_reset_error,
 // broken_pipe_error, connection_refused_error, timeout_error...) carrying the std::error_code.
@@ -33,6 +34,7 @@
 #include <asyncio/net/ssl_context.hpp>
 #include <asyncio/net/ssl_error.hpp>
 #include <asyncio/net/ssl_object.hpp>
+#include <asyncio/net/ssl_session.hpp>
 #include <asyncio/net/start_tls.hpp>
 #include <asyncio/net/stream_reader.hpp>
 #include <asyncio/net/stream_writer.hpp>

@@ -177,7 +177,8 @@ auto open_connection(std::string host, std::uint16_t port, connect_options optio
   stream_pair p = make_streams(std::move(s), options.limit);
   if (options.ssl) {
     std::string sni = options.server_hostname ? *options.server_hostname : host;
-    co_await detail::tls_wrap(p.writer.transport(), *options.ssl, false, std::move(sni), options.ssl_handshake_timeout);
+    co_await detail::tls_wrap(p.writer.transport(), *options.ssl, false, std::move(sni), options.ssl_handshake_timeout,
+                              options.session);
   }
   co_return p;
 }

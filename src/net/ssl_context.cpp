@@ -48,6 +48,42 @@ auto select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const u
   return SSL_TLSEXT_ERR_NOACK;  // no overlap: go on without ALPN (as Python)
 }
 
+// Server side SNI: let the user's callback pick the context (and so the certificate).
+auto select_context_for_sni(SSL* ssl, int* alert, void* arg) -> int {
+  auto* st = static_cast<detail::ssl_context_state*>(arg);
+  if (!st->sni_callback) return SSL_TLSEXT_ERR_OK;
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  try {
+    std::optional<ssl_context> chosen = st->sni_callback(name ? std::string_view(name) : std::string_view());
+    if (!chosen) return SSL_TLSEXT_ERR_OK;
+    const std::shared_ptr<detail::ssl_context_state>& cs = chosen->state();
+    if (!cs || !cs->server) {
+      *alert = SSL_AD_INTERNAL_ERROR;
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    if (cs.get() != st && SSL_set_SSL_CTX(ssl, cs->ctx) == nullptr) {
+      ERR_clear_error();
+      *alert = SSL_AD_INTERNAL_ERROR;
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    if (auto* layer = static_cast<detail::tls_layer*>(SSL_get_app_data(ssl))) layer->sni_ctx = cs;
+    return SSL_TLSEXT_ERR_OK;
+  } catch (...) {
+    // OpenSSL's C stack must not unwind; refusing the name is what the callback asked for.
+    *alert = SSL_AD_UNRECOGNIZED_NAME;
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+}
+
+// Client side: keep the newest resumable session of each connection (TLS 1.3 tickets arrive after
+// the handshake, possibly several) for ssl_object::session().
+auto keep_new_session(SSL* ssl, SSL_SESSION* session) -> int {
+  auto* layer = static_cast<detail::tls_layer*>(SSL_get_app_data(ssl));
+  if (!layer) return 0;  // not ours: OpenSSL frees it
+  layer->session.reset(session, SSL_SESSION_free);
+  return 1;  // we took the reference
+}
+
 auto password_cb(char* buf, int size, int, void* userdata) -> int {
   const auto* pw = static_cast<const std::string*>(userdata);
   if (!pw || pw->empty()) return 0;
@@ -66,6 +102,11 @@ auto make_state(bool server) -> std::shared_ptr<detail::ssl_context_state> {
   SSL_CTX_set_options(st->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Each SSL_write hands its whole input to the memory BIO: no partial writes to track.
   SSL_CTX_set_mode(st->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (!server) {
+    // Sessions are handed to the application (ssl_object::session), not cached by OpenSSL.
+    SSL_CTX_set_session_cache_mode(st->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(st->ctx, keep_new_session);
+  }
   return st;
 }
 
@@ -183,6 +224,17 @@ void ssl_context::set_ciphers(const std::string& ciphers) {
 
 void ssl_context::set_suppress_ragged_eofs(bool on) noexcept { s_->suppress_ragged_eofs = on; }
 auto ssl_context::suppress_ragged_eofs() const noexcept -> bool { return s_->suppress_ragged_eofs; }
+void ssl_context::set_sni_callback(std::function<std::optional<ssl_context>(std::string_view)> fn) {
+  if (!s_->server) throw std::invalid_argument("set_sni_callback: only a server context receives SNI");
+  s_->sni_callback = std::move(fn);
+  if (s_->sni_callback) {
+    SSL_CTX_set_tlsext_servername_callback(s_->ctx, select_context_for_sni);
+    SSL_CTX_set_tlsext_servername_arg(s_->ctx, s_.get());
+  } else {
+    SSL_CTX_set_tlsext_servername_callback(s_->ctx, nullptr);
+  }
+}
+
 auto ssl_context::native_handle() const noexcept -> ssl_ctx_st* { return s_->ctx; }
 auto ssl_context::is_server() const noexcept -> bool { return s_->server; }
 

@@ -117,6 +117,19 @@ auto ssl_object::getpeercert() const -> std::optional<certificate> {
 
 auto ssl_object::server_side() const -> bool { return layer_of(t_).server_side; }
 auto ssl_object::session_reused() const -> bool { return SSL_session_reused(layer_of(t_).ssl) == 1; }
+auto ssl_object::session() const -> std::optional<ssl_session> {
+  auto& l = layer_of(t_);
+  if (l.server_side) return std::nullopt;
+  // The new-session callback (ssl_context.cpp) keeps the latest one; a TLS 1.2 session is also
+  // reachable directly once the handshake is done.
+  if (l.session && SSL_SESSION_is_resumable(l.session.get()) == 1) return ssl_session(l.session);
+  if (SSL_SESSION* s = SSL_get1_session(l.ssl)) {
+    std::shared_ptr<SSL_SESSION> held(s, SSL_SESSION_free);
+    if (SSL_SESSION_is_resumable(s) == 1) return ssl_session(std::move(held));
+  }
+  return std::nullopt;
+}
+
 auto ssl_object::close_notify_received() const -> bool { return layer_of(t_).close_notify_received; }
 
 auto ssl_object::native_handle() const noexcept -> ssl_st* {

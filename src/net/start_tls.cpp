@@ -27,7 +27,7 @@ auto start_tls(stream_writer writer, ssl_context ctx, start_tls_options options)
   }
   if (t->closed()) throw connection_reset_error(std::make_error_code(std::errc::connection_reset), "start_tls");
   co_await detail::tls_wrap(t, std::move(ctx), options.server_side, options.server_hostname.value_or(std::string()),
-                            options.ssl_handshake_timeout);
+                            options.ssl_handshake_timeout, options.session);
 }
 
 }  // namespace asyncio

@@ -30,6 +30,11 @@ void ssl_context::set_suppress_ragged_eofs(bool) noexcept {}
 auto ssl_context::suppress_ragged_eofs() const noexcept -> bool { return true; }
 auto ssl_context::native_handle() const noexcept -> ssl_ctx_st* { return nullptr; }
 auto ssl_context::is_server() const noexcept -> bool { return false; }
+void ssl_context::set_sni_callback(std::function<std::optional<ssl_context>(std::string_view)>) { unavailable(); }
+
+auto ssl_session::is_resumable() const noexcept -> bool { return false; }
+auto ssl_session::has_ticket() const noexcept -> bool { return false; }
+auto ssl_session::ticket_lifetime_hint() const noexcept -> std::chrono::seconds { return std::chrono::seconds(0); }
 
 auto ssl_object::version() const -> std::string { unavailable(); }
 auto ssl_object::cipher() const -> std::string { unavailable(); }
@@ -39,6 +44,7 @@ auto ssl_object::server_hostname() const -> std::optional<std::string> { unavail
 auto ssl_object::getpeercert() const -> std::optional<certificate> { unavailable(); }
 auto ssl_object::server_side() const -> bool { unavailable(); }
 auto ssl_object::session_reused() const -> bool { unavailable(); }
+auto ssl_object::session() const -> std::optional<ssl_session> { unavailable(); }
 auto ssl_object::close_notify_received() const -> bool { unavailable(); }
 auto ssl_object::native_handle() const noexcept -> ssl_st* { return nullptr; }
 
@@ -49,8 +55,8 @@ namespace asyncio::detail {
 struct tls_layer {};
 void tls_layer_deleter::operator()(tls_layer* p) const noexcept { delete p; }
 
-auto tls_wrap(std::shared_ptr<stream_transport>, ssl_context, bool, std::string, std::optional<duration>)
-    -> task<void> {
+auto tls_wrap(std::shared_ptr<stream_transport>, ssl_context, bool, std::string, std::optional<duration>,
+              std::optional<ssl_session>) -> task<void> {
   unavailable();
   co_return;
 }

@@ -68,14 +68,15 @@ void throw_ssl_error(SSL* ssl, int err, const char* what) {
   throw ssl_error(msg);
 }
 
-auto make_tls_layer(const ssl_context& ctx, bool server_side, const std::string& server_hostname)
-    -> std::unique_ptr<tls_layer, tls_layer_deleter> {
+auto make_tls_layer(const ssl_context& ctx, bool server_side, const std::string& server_hostname,
+                    const std::optional<ssl_session>& session) -> std::unique_ptr<tls_layer, tls_layer_deleter> {
   const auto& st = ctx.state();
   if (!st) throw std::invalid_argument("TLS: empty ssl_context");
   if (server_side && !st->server) throw std::invalid_argument("TLS: a server needs ssl_context::server()");
   if (!server_side && st->server) throw std::invalid_argument("TLS: a client needs ssl_context::client()");
   if (!server_side && st->check_hostname && server_hostname.empty())
     throw std::invalid_argument("TLS: check_hostname requires a server_hostname");
+  if (server_side && session) throw std::invalid_argument("TLS: a session can only be resumed by a client");
   std::unique_ptr<tls_layer, tls_layer_deleter> l(new tls_layer);
   l->ctx = st;
   l->server_side = server_side;
@@ -98,6 +99,9 @@ auto make_tls_layer(const ssl_context& ctx, bool server_side, const std::string&
     SSL_set_accept_state(l->ssl);
   } else {
     SSL_set_connect_state(l->ssl);
+    // A session that cannot be resumed (wrong context, expired) just means a full handshake.
+    if (session && session->native_handle() && SSL_set_session(l->ssl, session->native_handle()) != 1)
+      ERR_clear_error();
     if (!server_hostname.empty()) {
       bool ip = is_ip_literal(server_hostname);
       // SNI carries DNS names only (RFC 6066 §3).
@@ -117,9 +121,9 @@ auto make_tls_layer(const ssl_context& ctx, bool server_side, const std::string&
 }
 
 auto tls_wrap(std::shared_ptr<stream_transport> t, ssl_context ctx, bool server_side, std::string server_hostname,
-              std::optional<duration> timeout) -> task<void> {
+              std::optional<duration> timeout, std::optional<ssl_session> session) -> task<void> {
   try {
-    t->set_tls(make_tls_layer(ctx, server_side, server_hostname));
+    t->set_tls(make_tls_layer(ctx, server_side, server_hostname, session));
   } catch (...) {
     t->abort();  // a bad argument must not leave an open connection behind
     throw;

@@ -24,6 +24,8 @@ struct tls_files {
   std::string rogue_ca_cert;     // a CA nobody trusts
   std::string rogue_server_cert; // CN=localhost, signed by the rogue CA
   std::string rogue_server_key;
+  std::string sni_server_cert;   // CN=sni.test (SAN DNS:sni.test), signed by ca: for SNI tests
+  std::string sni_server_key;
   ~tls_files() {
     std::error_code ec;
     if (!dir.empty()) std::filesystem::remove_all(dir, ec);
@@ -53,7 +55,8 @@ inline void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 // A certificate for `key` named CN=cn; self-signed when issuer is null (a CA), else a leaf.
-inline auto make_cert(const char* cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, long serial) -> X509* {
+inline auto make_cert(const char* cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, long serial,
+                      const char* san = "DNS:localhost,IP:127.0.0.1") -> X509* {
   X509* x = X509_new();
   X509_set_version(x, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
@@ -74,7 +77,7 @@ inline auto make_cert(const char* cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* iss
     add_ext(x, signer, NID_basic_constraints, "critical,CA:FALSE");
     add_ext(x, signer, NID_key_usage, "critical,digitalSignature");
     add_ext(x, signer, NID_ext_key_usage, "serverAuth,clientAuth");
-    add_ext(x, signer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+    add_ext(x, signer, NID_subject_alt_name, san);
   }
   check(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0, "X509_sign");
   return x;
@@ -95,7 +98,8 @@ inline void write_key(const std::string& path, EVP_PKEY* k) {
 }
 
 inline void make_pair(const std::string& dir, const std::string& prefix, std::string& ca_path, std::string& cert_path,
-                      std::string& key_path, long serial) {
+                      std::string& key_path, long serial, std::string* sni_cert_path = nullptr,
+                      std::string* sni_key_path = nullptr) {
   EVP_PKEY* ca_key = new_key();
   X509* ca = make_cert((prefix + " test CA").c_str(), ca_key, nullptr, nullptr, serial);
   EVP_PKEY* key = new_key();
@@ -106,6 +110,16 @@ inline void make_pair(const std::string& dir, const std::string& prefix, std::st
   write_cert(ca_path, ca);
   write_cert(cert_path, leaf);
   write_key(key_path, key);
+  if (sni_cert_path && sni_key_path) {  // a second leaf of the same CA, for another host name
+    EVP_PKEY* sni_key = new_key();
+    X509* sni_leaf = make_cert("sni.test", sni_key, ca, ca_key, serial + 2, "DNS:sni.test");
+    *sni_cert_path = dir + "/" + prefix + "_sni_server.pem";
+    *sni_key_path = dir + "/" + prefix + "_sni_server.key";
+    write_cert(*sni_cert_path, sni_leaf);
+    write_key(*sni_key_path, sni_key);
+    X509_free(sni_leaf);
+    EVP_PKEY_free(sni_key);
+  }
   X509_free(leaf);
   X509_free(ca);
   EVP_PKEY_free(key);
@@ -122,7 +136,8 @@ inline auto test_pki() -> const tls_files& {
     char* d = ::mkdtemp(tmpl.data());
     detail_tls::check(d != nullptr, "mkdtemp");
     f.dir = d;
-    detail_tls::make_pair(f.dir, "good", f.ca_cert, f.server_cert, f.server_key, 1000);
+    detail_tls::make_pair(f.dir, "good", f.ca_cert, f.server_cert, f.server_key, 1000, &f.sni_server_cert,
+                          &f.sni_server_key);
     detail_tls::make_pair(f.dir, "rogue", f.rogue_ca_cert, f.rogue_server_cert, f.rogue_server_key, 2000);
     return true;
   }();

@@ -10,6 +10,7 @@
 #include <asyncio/net/address.hpp>
 #include <asyncio/net/socket.hpp>
 #include <asyncio/net/ssl_context.hpp>
+#include <asyncio/net/ssl_session.hpp>
 #include <asyncio/net/stream_reader.hpp>
 #include <asyncio/net/stream_writer.hpp>
 #include <asyncio/time/clock.hpp>
@@ -40,6 +41,9 @@ struct connect_options {
   std::optional<std::string> server_hostname{};
   /// Deadline of the TLS handshake (Python's ssl_handshake_timeout, 60 s); nullopt = none.
   std::optional<duration> ssl_handshake_timeout = std::chrono::seconds(60);
+  /// TLS: a session of an earlier connection to resume (ssl_object::session(); Python's session=).
+  /// Only an attempt: if the server does not resume it, a full handshake runs.
+  std::optional<ssl_session> session{};
 };
 
 /// Connects to host:port, trying each address getaddrinfo returns (staggered by

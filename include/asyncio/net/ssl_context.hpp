@@ -18,7 +18,9 @@
 // An ssl_context is a handle: copies share the same settings (as Python objects do). Configure it
 // before the first connection uses it. OpenSSL itself is not exposed by this header; native_handle()
 // gives the SSL_CTX* for settings not wrapped here.
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,6 +99,21 @@ class ssl_context {
   /// for a complete message, for protocols that do not frame their own end).
   void set_suppress_ragged_eofs(bool on) noexcept;
   [[nodiscard]] auto suppress_ragged_eofs() const noexcept -> bool;
+  /// Chooses, per connection, the context whose certificate a server presents (Python's
+  /// sni_callback): one listener serving several host names.
+  ///
+  /// `fn(server_name)` runs during the handshake with the name the client sent in SNI ("" when it
+  /// sent none). It returns a server context whose certificate chain, key and ALPN protocols serve
+  /// this connection, or nullopt to keep this context's. Verification settings and protocol
+  /// versions stay this context's. If fn throws, the handshake fails with an unrecognized_name
+  /// alert (the client sees ssl_error) and no client_connected_cb runs. Pass nullptr to remove it.
+  /// Do not capture this context itself in fn (the context would own itself and never be freed).
+  ///
+  /// Thread safety: fn runs on the loop thread of the connection; a context shared by servers on
+  /// several loops calls it from each of them.
+  /// Throws: std::invalid_argument on a client context.
+  void set_sni_callback(std::function<std::optional<ssl_context>(std::string_view server_name)> fn);
+
   /// The OpenSSL SSL_CTX* (for settings not wrapped here). Owned by the context.
   [[nodiscard]] auto native_handle() const noexcept -> ssl_ctx_st*;
   /// True for a context made by server().

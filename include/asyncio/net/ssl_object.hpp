@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <asyncio/net/ssl_session.hpp>
+
 struct ssl_st;  // OpenSSL's SSL
 
 namespace asyncio {
@@ -59,6 +61,11 @@ class ssl_object {
   [[nodiscard]] auto server_side() const -> bool;
   /// True if the session was resumed from an earlier one (Python's session_reused).
   [[nodiscard]] auto session_reused() const -> bool;
+  /// Client side: the session to resume in a later connection (connect_options::session), or
+  /// nullopt while none is resumable. A TLS 1.3 server sends its ticket after the handshake, so
+  /// the session appears once the client has read something; TLS 1.2 has it after the handshake.
+  /// Server side: nullopt (servers resume through their own session cache and tickets).
+  [[nodiscard]] auto session() const -> std::optional<ssl_session>;
   /// True once the peer's close_notify alert arrived (a clean TLS close, not a bare TCP FIN).
   [[nodiscard]] auto close_notify_received() const -> bool;
   /// The OpenSSL SSL* of the connection (owned by it).

@@ -10,6 +10,7 @@
 
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/ssl_context.hpp>
+#include <asyncio/net/ssl_session.hpp>
 #include <asyncio/net/stream_writer.hpp>
 #include <asyncio/time/clock.hpp>
 
@@ -25,6 +26,8 @@ struct start_tls_options {
   std::optional<std::string> server_hostname{};
   /// Deadline of the handshake (Python's ssl_handshake_timeout, 60 s); nullopt = none.
   std::optional<duration> ssl_handshake_timeout = std::chrono::seconds(60);
+  /// Client side: a session of an earlier connection to resume (ssl_object::session()).
+  std::optional<ssl_session> session{};
 };
 
 /// Sends what is buffered in plain text, then runs the TLS handshake on the connection; afterwards
@@ -37,8 +40,8 @@ struct start_tls_options {
 /// Resumes: once the handshake completed (both sides agreed), or it failed.
 /// Throws: ssl_certificate_verify_error, ssl_error (closed after the alert is sent), timeout_error
 /// at the deadline, connection_reset_error if the peer closes; invalid_state_error if the stream
-/// already uses TLS; std::invalid_argument for a context of the wrong side, or check_hostname
-/// without server_hostname. After any of these the connection is closed.
+/// already uses TLS; std::invalid_argument for a context of the wrong side, check_hostname
+/// without server_hostname, or a session on the server side. After any of these the connection is closed.
 /// Thread safety: loop-affine.
 auto start_tls(stream_writer writer, ssl_context ctx, start_tls_options options = {}) -> task<void>;
 
