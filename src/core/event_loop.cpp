@@ -423,8 +423,7 @@ void event_loop::run_ready_item_debug(std::uintptr_t item) {
 }
 
 void event_loop::fire_due_timers() {
-  std::int64_t now = time().time_since_epoch().count();
-  while (detail::timer_target* target = timers_.pop_due(now)) target->fire(target);
+  timers_.fire_due(time().time_since_epoch().count());
 }
 
 void event_loop::poll_io(int timeout_ms) {

@@ -1,11 +1,13 @@
 // detail::timer_heap: deadline order with ties in insertion order, O(1) lazy cancel, stale keys,
-// and the compaction bound (at most half of a large heap is dead entries).
+// the compaction bound (at most half of a large heap is dead entries), and fire_due's look-ahead
+// window: callbacks that cancel or add timers while it runs.
 #include <asyncio/detail/timer_heap.hpp>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -94,6 +96,124 @@ TEST(TimerHeap, MassCancellationCompactsTheHeap) {
   }
   EXPECT_EQ(popped, 1000u);
   EXPECT_EQ(heap.heap_size(), 0u);
+}
+
+// A target whose fire() logs its id and then runs an optional action (cancel / add timers).
+struct acting_target : timer_target {
+  int id = 0;
+  std::vector<int>* log = nullptr;
+  std::function<void()> action;
+  acting_target() { fire = &on_fire; }
+  static void on_fire(timer_target* self) noexcept {
+    auto* t = static_cast<acting_target*>(self);
+    t->log->push_back(t->id);
+    if (t->action) t->action();
+  }
+};
+
+TEST(TimerHeap, FireDueFiresInDeadlineOrderWithTiesInInsertionOrder) {
+  timer_heap heap;
+  std::vector<int> log;
+  std::vector<acting_target> targets(5000);
+  std::vector<std::int64_t> when(targets.size());
+  std::mt19937 rng(3);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    targets[i].id = static_cast<int>(i);
+    targets[i].log = &log;
+    when[i] = rng() % 100;  // many ties, many entries per fire_due call
+    heap.add(when[i], &targets[i]);
+  }
+  std::size_t due_before = 0;
+  for (std::int64_t now = -1; now < 100; now += 7) {
+    heap.fire_due(now);
+    std::size_t due = 0;
+    for (auto w : when) due += w <= now;
+    EXPECT_EQ(log.size(), due) << "now=" << now;  // exactly the due ones, none later
+    EXPECT_EQ(heap.live(), targets.size() - due);
+    for (std::size_t k = due_before; k < log.size(); ++k) EXPECT_LE(when[log[k]], now);
+    due_before = due;
+  }
+  heap.fire_due(1000);
+  ASSERT_EQ(log.size(), targets.size());
+  for (std::size_t k = 1; k < log.size(); ++k) {
+    int a = log[k - 1];
+    int b = log[k];
+    EXPECT_TRUE(when[a] < when[b] || (when[a] == when[b] && a < b)) << k;
+  }
+  EXPECT_EQ(heap.live(), 0u);
+  std::int64_t next = 0;
+  EXPECT_FALSE(heap.next_deadline(next));
+}
+
+TEST(TimerHeap, FireDueHonoursACancelByAnEarlierCallbackOfTheSameCall) {
+  // Timers 1..20 are due together, so several of them sit in fire_due's look-ahead window when
+  // timer 0 fires: the ones it cancels must not fire, and a timer it adds into a freed slot must
+  // fire in its own place (a timeout cancelling sleeping tasks does this).
+  timer_heap heap;
+  std::vector<int> log;
+  std::vector<acting_target> targets(22);
+  std::vector<std::uint64_t> keys(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    targets[i].id = static_cast<int>(i);
+    targets[i].log = &log;
+  }
+  for (std::size_t i = 0; i <= 20; ++i) keys[i] = heap.add(static_cast<std::int64_t>(i), &targets[i]);
+  targets[0].action = [&] {
+    heap.cancel(keys[1]);
+    heap.cancel(keys[3]);
+    heap.cancel(keys[12]);
+    keys[21] = heap.add(2, &targets[21]);  // reuses a freed slot; ties with timer 2, added after it
+  };
+  heap.fire_due(100);
+  std::vector<int> expected{0, 2, 21, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20};
+  EXPECT_EQ(log, expected);
+  EXPECT_EQ(heap.live(), 0u);
+}
+
+TEST(TimerHeap, FireDueFiresATimerAddedByACallbackInDeadlineOrder) {
+  // Timer 0 adds a timer due before the rest of the batch (already in the look-ahead window) and
+  // one that is not due yet: the first fires right after 0, the second is left for a later call.
+  timer_heap heap;
+  std::vector<int> log;
+  std::vector<acting_target> targets(14);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    targets[i].id = static_cast<int>(i);
+    targets[i].log = &log;
+  }
+  for (std::size_t i = 0; i < 12; ++i) heap.add(10 + static_cast<std::int64_t>(i), &targets[i]);
+  targets[0].action = [&] {
+    heap.add(5, &targets[12]);    // in the past: before everything still pending
+    heap.add(500, &targets[13]);  // not due in this call
+  };
+  heap.fire_due(100);
+  EXPECT_EQ(log, (std::vector<int>{0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}));
+  EXPECT_EQ(heap.live(), 1u);
+  std::int64_t next = 0;
+  ASSERT_TRUE(heap.next_deadline(next));
+  EXPECT_EQ(next, 500);
+  heap.fire_due(500);
+  EXPECT_EQ(log.back(), 13);
+}
+
+TEST(TimerHeap, FireDueCancellingItselfAndEverythingElse) {
+  // A callback cancels every other pending timer, fired or not, and its own (already fired) key.
+  timer_heap heap;
+  std::vector<int> log;
+  std::vector<acting_target> targets(40);
+  std::vector<std::uint64_t> keys(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    targets[i].id = static_cast<int>(i);
+    targets[i].log = &log;
+    keys[i] = heap.add(static_cast<std::int64_t>(i % 4), &targets[i]);  // ties: ids 0,4,8.. first
+  }
+  targets[8].action = [&] {
+    for (auto k : keys) heap.cancel(k);
+  };
+  heap.fire_due(10);
+  EXPECT_EQ(log, (std::vector<int>{0, 4, 8}));
+  EXPECT_EQ(heap.live(), 0u);
+  heap.fire_due(10);
+  EXPECT_EQ(log.size(), 3u);
 }
 
 }  // namespace
