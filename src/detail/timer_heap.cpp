@@ -6,22 +6,54 @@
 namespace asyncio::detail {
 
 auto timer_heap::add(std::int64_t when, timer_target* target) -> std::uint64_t {
-  std::uint32_t index;
-  if (free_head_ != no_free) {
-    index = free_head_;
-    free_head_ = static_cast<std::uint32_t>(slots_[index].key);
-  } else {
+  // Allocate first (a new slot joins the free list), so that a throw leaves everything consistent.
+  if (free_head_ == no_free) {
     // Index slot_mask is never handed out: it ends the free list.
     if (slots_.size() >= slot_mask) throw std::length_error("too many pending timers");
-    index = static_cast<std::uint32_t>(slots_.size());
-    slots_.push_back({});
+    slots_.push_back({no_free, nullptr});
+    free_head_ = static_cast<std::uint32_t>(slots_.size() - 1);
   }
-  std::uint64_t key = (++sequence_ << slot_bits) | index;
+  std::uint32_t index = free_head_;
+  std::uint64_t key = ((sequence_ + 1) << slot_bits) | index;
+  std::uint64_t bucket = bucket_of(when);
+  if (bucket <= horizon_) {
+    heap_.push_back({when, key});
+    sift_up(size() - 1);
+  } else {
+    auto [it, created] = far_.try_emplace(bucket);
+    if (created) {
+      try {
+        it->second.resize(pad);
+      } catch (...) {
+        far_.erase(it);  // a bucket always holds its padding
+        throw;
+      }
+    }
+    it->second.push_back({when, key});
+    ++far_size_;
+  }
+  ++sequence_;
+  free_head_ = static_cast<std::uint32_t>(slots_[index].key);
   slots_[index] = {key, target};
-  heap_.push_back({when, key});
-  sift_up(size() - 1);
   ++live_;
   return key;
+}
+
+auto timer_heap::refill() noexcept -> bool {
+  // The heap is empty (padding only): the earliest bucket becomes the heap. A bucket without
+  // entries (its first append failed) is skipped.
+  while (!far_.empty()) {
+    auto first = far_.begin();
+    horizon_ = first->first;
+    heap_.swap(first->second);
+    far_size_ -= size();
+    far_.erase(first);  // frees the old, empty heap array
+    if (size() != 0) {
+      heapify();
+      return true;
+    }
+  }
+  return false;
 }
 
 void timer_heap::cancel(std::uint64_t key) noexcept {
@@ -29,7 +61,7 @@ void timer_heap::cancel(std::uint64_t key) noexcept {
   std::uint64_t index = key & slot_mask;
   if (index >= slots_.size() || slots_[index].key != key) return;
   release_slot(index);
-  if (size() > 1024 && live_ < size() / 2) compact();
+  if (heap_size() > 1024 && live_ < heap_size() / 2) compact();
 }
 
 auto timer_heap::next_deadline(std::int64_t& when) noexcept -> bool {
@@ -60,16 +92,16 @@ void timer_heap::fire_due(std::int64_t now) noexcept {
   for (;;) {
     // Refill, keeping the window sorted: a callback may have added a due timer that belongs before
     // entries already in the window; that one stays in the heap and is taken from there below.
-    while (tail - head < window && size() != 0 && top().when <= now &&
+    while (tail - head < window && have_top() && top().when <= now &&
            (head == tail || ring[(tail - 1) % window].before(top()))) {
       ring[tail++ % window] = top();
       __builtin_prefetch(&slots_[top().key & slot_mask]);
       pop_top();
     }
     entry e;
-    if (head != tail && !(size() != 0 && top().before(ring[head % window]))) {
+    if (head != tail && !(have_top() && top().before(ring[head % window]))) {
       e = ring[head++ % window];
-    } else if (size() != 0 && top().when <= now) {
+    } else if (have_top() && top().when <= now) {
       e = top();
       pop_top();
     } else {
@@ -88,7 +120,7 @@ void timer_heap::fire_due(std::int64_t now) noexcept {
 }
 
 void timer_heap::drop_dead_top() noexcept {
-  while (size() != 0 && !is_live(top())) pop_top();
+  while (have_top() && !is_live(top())) pop_top();
 }
 
 void timer_heap::pop_top() noexcept {
@@ -164,9 +196,24 @@ void timer_heap::sift_down(std::size_t i) noexcept {
 }
 
 void timer_heap::compact() {
-  // The padding entries have key 0, which no live timer has: they are kept only as padding.
-  heap_.erase(std::remove_if(heap_.begin() + pad, heap_.end(), [this](const entry& e) { return !is_live(e); }),
-              heap_.end());
+  // The padding entries (key 0) are skipped: they are kept only as padding.
+  auto dead = [this](const entry& e) { return !is_live(e); };
+  heap_.erase(std::remove_if(heap_.begin() + pad, heap_.end(), dead), heap_.end());
+  heapify();
+  far_size_ = 0;
+  for (auto it = far_.begin(); it != far_.end();) {
+    entries& b = it->second;
+    b.erase(std::remove_if(b.begin() + pad, b.end(), dead), b.end());
+    if (b.size() == pad) {
+      it = far_.erase(it);
+    } else {
+      far_size_ += b.size() - pad;
+      ++it;
+    }
+  }
+}
+
+void timer_heap::heapify() noexcept {
   // Floyd's heapify, bottom-up.
   if (size() > 1)
     for (std::size_t i = (size() - 2) / 4 + 1; i-- > 0;) sift_down(i);

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <set>
+#include <utility>
 #include <random>
 #include <vector>
 
@@ -214,6 +216,102 @@ TEST(TimerHeap, FireDueCancellingItselfAndEverythingElse) {
   EXPECT_EQ(heap.live(), 0u);
   heap.fire_due(10);
   EXPECT_EQ(log.size(), 3u);
+}
+
+TEST(TimerHeap, RandomOperationsMatchAReferenceModel) {
+  // Adds (deadlines spread over many buckets, in the past, far away, equal to pending ones),
+  // cancels (pending, fired, stale), fire_due with callbacks that cancel and add, pop_due and
+  // next_deadline, checked against an ordered set of (deadline, insertion number).
+  timer_heap heap;
+  std::mt19937_64 rng(4);
+  constexpr int n = 20000;
+  std::vector<acting_target> targets(n);
+  std::vector<std::uint64_t> keys(n, timer_heap::no_timer);
+  std::vector<std::int64_t> when(n);
+  std::set<std::pair<std::int64_t, int>> model;  // pending timers: (when, id)
+  std::vector<int> log;
+  int added = 0;
+  std::int64_t now = 0;
+  auto add = [&](std::int64_t w) {
+    if (added == n) return;
+    int id = added++;
+    targets[id].id = id;
+    targets[id].log = &log;
+    when[id] = w;
+    keys[id] = heap.add(w, &targets[id]);
+    model.insert({w, id});
+  };
+  auto random_when = [&]() -> std::int64_t {
+    if (now == INT64_MAX) return now;  // the end: no arithmetic that could overflow
+    switch (rng() % 8) {
+      case 0: return now - static_cast<std::int64_t>(rng() % 1'000'000'000);  // in the past
+      // Forever: late in the run only, as it pins every later timer to the heap (see timer_heap.hpp).
+      case 1: return added > n * 9 / 10 ? INT64_MAX : now + 1'000'000'000'000;
+      case 2: return model.empty() ? now : model.begin()->first;             // a tie with the earliest
+      case 3: return now + static_cast<std::int64_t>(rng() % 100'000'000'000);  // far
+      default: return now + static_cast<std::int64_t>(rng() % 2'000'000'000);
+    }
+  };
+  auto cancel = [&](int id) {
+    heap.cancel(keys[id]);
+    model.erase({when[id], id});
+  };
+  // Each callback checks that it is the earliest pending timer and due, and leaves the model;
+  // every fifth one then cancels a random timer (pending, fired or itself) and adds one.
+  int wrong = 0;
+  for (int i = 0; i < n; ++i) {
+    targets[i].action = [&, i] {
+      if (model.empty() || model.begin()->second != i || when[i] > now) ++wrong;
+      model.erase({when[i], i});
+      if (i % 5 == 0) {
+        cancel(static_cast<int>(rng() % static_cast<std::uint64_t>(added)));
+        add(rng() % 2 ? now : random_when());
+      }
+    };
+  }
+  while (added < n || !model.empty()) {
+    switch (rng() % 6) {
+      case 0:
+      case 1:
+        add(random_when());
+        break;
+      case 2:
+        if (added > 0) cancel(static_cast<int>(rng() % static_cast<std::uint64_t>(added)));
+        break;
+      case 3: {
+        std::int64_t next = 0;
+        ASSERT_EQ(heap.next_deadline(next), !model.empty());
+        if (!model.empty()) {
+          ASSERT_EQ(next, model.begin()->first);
+        }
+        break;
+      }
+      case 4: {
+        if (now != INT64_MAX) now += static_cast<std::int64_t>(rng() % 50 == 0 ? 200'000'000'000 : rng() % 300'000'000);
+        heap.fire_due(now);
+        ASSERT_EQ(wrong, 0);
+        ASSERT_TRUE(model.empty() || model.begin()->first > now);
+        break;
+      }
+      case 5: {
+        std::size_t from = log.size();
+        if (auto* t = heap.pop_due(now)) {
+          auto* a = static_cast<acting_target*>(t);
+          ASSERT_FALSE(model.empty());
+          ASSERT_EQ(model.begin()->second, a->id);
+          ASSERT_LE(when[a->id], now);
+          model.erase(model.begin());
+        } else {
+          ASSERT_TRUE(model.empty() || model.begin()->first > now);
+        }
+        ASSERT_EQ(log.size(), from);  // pop_due does not fire
+        break;
+      }
+    }
+    ASSERT_EQ(heap.live(), model.size());
+    if (added == n && rng() % 100 == 0) now = INT64_MAX;  // let the forever timers go at the end
+  }
+  EXPECT_GT(log.size(), static_cast<std::size_t>(n / 4));  // the callbacks did run
 }
 
 }  // namespace

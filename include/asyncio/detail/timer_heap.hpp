@@ -16,6 +16,20 @@
 // key = (sequence << slot_bits) | slot. The slot table maps a live key to its target; equal
 // deadlines fire in the order the timers were added (the sequence is the tie-breaker).
 //
+// Far timers: a timer whose deadline lies in a later bucket (2^bucket_bits ns, ~34 ms) than every
+// timer in the heap is appended, unsorted, to its bucket's vector instead; when the heap runs
+// empty, the earliest bucket becomes the heap (swapped in, heapified in O(n)). Every heap entry is
+// thus earlier than every bucketed one, so the heap's top is still the earliest timer, exactly
+// (deadlines and FIFO ties are untouched), while the heap only holds the current bucket: with 1M
+// timers over a second (W6) it holds ~34k entries (540 KB, within a core's 1 MB L2 here) instead
+// of 1M (16 MB), so a pop misses far less. Adding to a bucket is an append; moving a bucket in
+// costs O(1) per timer. Bucket size, measured with cachegrind on 1M timers: 2^23..2^27 ns all
+// beat the plain heap (fewer misses the smaller, in a heap-only run); in W6 itself 2^25 missed
+// least (2^24: +3 % D1 misses), and it keeps the bucket map small for long timeouts.
+// Known limit: horizon_ only moves forward, so once a very late bucket (e.g. a sleep "forever")
+// became the heap because nothing else was pending, later timers all go to the heap, as before
+// buckets existed, until it runs empty again.
+//
 // Firing (fire_due) is pipelined, because with 1M timers each fire costs up to three cache misses
 // that do not depend on each other across timers: the heap's lower levels, the slot (the slot table
 // is in allocation order, deadlines are not) and the target (a sleeping frame, touched for the
@@ -25,6 +39,7 @@
 // cancels a timer of the same window (a timeout cancelling a sleeping task) is honoured.
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <new>
 #include <vector>
 
@@ -72,8 +87,9 @@ class timer_heap {
   /// cancelled by an earlier callback of the same call does not fire.
   void fire_due(std::int64_t now) noexcept;
   [[nodiscard]] auto live() const noexcept -> std::size_t { return live_; }
-  /// Heap entries, cancelled ones not yet dropped included (tests check the compaction bound).
-  [[nodiscard]] auto heap_size() const noexcept -> std::size_t { return heap_.size() - pad; }
+  /// Entries in the heap and the buckets, cancelled ones not yet dropped included (tests check the
+  /// compaction bound).
+  [[nodiscard]] auto heap_size() const noexcept -> std::size_t { return size() + far_size_; }
 
  private:
   __extension__ using u128 = unsigned __int128;
@@ -111,14 +127,28 @@ class timer_heap {
   }
   void drop_dead_top() noexcept;
   void compact();
+  void heapify() noexcept;
+  // Makes the heap non-empty if any timer is bucketed; false if there is no entry at all.
+  [[nodiscard]] auto have_top() noexcept -> bool { return size() != 0 || refill(); }
+  auto refill() noexcept -> bool;
+  static auto bucket_of(std::int64_t when) noexcept -> std::uint64_t {
+    return (std::uint64_t(when) ^ (std::uint64_t{1} << 63)) >> bucket_bits;
+  }
 
   // heap_[pad + i] is node i; children of node i are nodes 4i+1..4i+4, at byte 64*(i+1): one line.
   static constexpr std::size_t pad = 3;
   [[nodiscard]] auto size() const noexcept -> std::size_t { return heap_.size() - pad; }
   [[nodiscard]] auto node(std::size_t i) noexcept -> entry& { return heap_[pad + i]; }
   [[nodiscard]] auto top() noexcept -> entry& { return heap_[pad]; }
-  std::vector<entry, line_aligned_allocator<entry>> heap_;
+  using entries = std::vector<entry, line_aligned_allocator<entry>>;
+  entries heap_;
   std::vector<slot> slots_;
+  // Buckets later than horizon_, each laid out like heap_ (padding first) so that it can be
+  // swapped in. Every heap entry is in a bucket <= horizon_.
+  static constexpr int bucket_bits = 25;
+  std::map<std::uint64_t, entries> far_;
+  std::uint64_t horizon_ = 0;
+  std::size_t far_size_ = 0;
   std::uint32_t free_head_ = no_free;
   std::uint64_t sequence_ = 0;
   std::size_t live_ = 0;
