@@ -205,7 +205,7 @@ void event_loop::check_thread_slow(const char* what) const noexcept {
 // ---- tasks ---------------------------------------------------------------------------------------
 
 void event_loop::register_task(detail::task_core& t) noexcept {
-  if (tasks_.size() >= (std::size_t{1} << 24)) [[unlikely]] {
+  if (tasks_.size() >= detail::completion::not_registered) [[unlikely]] {
     // registry_index_ has 24 bits (task_core.hpp: the header is 8 bytes). 16M unfinished tasks are
     // >2 GiB of frames; like running out of memory, this is fatal.
     std::fputs("asyncio: more than 2^24 unfinished tasks on one event loop\n", stderr);
@@ -216,15 +216,20 @@ void event_loop::register_task(detail::task_core& t) noexcept {
 }
 
 void event_loop::unregister_task(detail::task_core& t) noexcept {
-  detail::task_core* last = tasks_.back();
-  tasks_[t.registry_index_] = last;
-  last->registry_index_ = t.registry_index_;
-  tasks_.pop_back();
+  if (t.registry_index_ != detail::completion::not_registered) {
+    detail::task_core* last = tasks_.back();
+    tasks_[t.registry_index_] = last;
+    last->registry_index_ = t.registry_index_;
+    tasks_.pop_back();
+    t.registry_index_ = detail::completion::not_registered;
+  }
   // Drop the loop's reference. If it is the last one, the frame must not be destroyed from inside
   // its own final_suspend (LESSONS §9): defer to the end of the current step.
-  if (t.refs_ == 1) deferred_release_.push_back(&t);
+  if (t.refs_ == 1) [[unlikely]] defer_release(t);
   else --t.refs_;
 }
+
+void event_loop::defer_release(detail::task_core& t) noexcept { deferred_release_.push_back(&t); }
 
 void event_loop::release_deferred() noexcept {
   while (!deferred_release_.empty()) {
@@ -235,23 +240,26 @@ void event_loop::release_deferred() noexcept {
 }
 
 void event_loop::start_task(detail::task_core& t, bool eager) {
-  if (!eager) {
-    schedule(t);
-    return;
-  }
   // Eager starts nest on the C++ stack (a task eagerly creating a task...); past a bounded depth
   // the new task is scheduled instead, so recursion through create_task cannot overflow.
-  if (eager_depth_ >= max_eager_depth) {
+  if (!eager || eager_depth_ >= max_eager_depth) {
+    register_task(t);
     schedule(t);
     return;
   }
   detail::task_core* previous = current_;
+  eager_start frame{&t, eager_chain_};
+  eager_chain_ = &frame;
   current_ = &t;
   t.started_ = true;
   ++eager_depth_;
   t.resume_point().resume();
   --eager_depth_;
+  eager_chain_ = frame.outer;
   current_ = previous;
+  // A task that finished within its eager start never enters the registry (W1: a task that
+  // completes synchronously costs no registry update); one that suspended joins it now.
+  if (!t.done()) register_task(t);
   if (!previous) release_deferred();
 }
 
@@ -769,7 +777,9 @@ void event_loop::default_exception_handler(const exception_context& context) noe
 }
 
 auto event_loop::statistics() const noexcept -> loop_statistics {
-  return loop_statistics{ready_.size(), timers_.live(), tasks_.size(), watched_fds_, iterations_};
+  // Tasks in their eager start are unfinished too (start_task registers them afterwards).
+  return loop_statistics{ready_.size(), timers_.live(), tasks_.size() + static_cast<std::size_t>(eager_depth_),
+                         watched_fds_, iterations_};
 }
 
 }  // namespace asyncio

@@ -67,22 +67,25 @@ auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
   return first;
 }
 
-void completion::last_release() noexcept {
-  if (outcome_ == outcome::exception && !retrieved_ && has_exception()) {
-    if (event_loop* loop = running_loop()) {
-      exception_context ctx;
-      ctx.message = is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved";
-      ctx.exception = exception_ptr();
-      if (is_task_) {
-        ctx.task_name = static_cast<task_core*>(this)->task_name();
-        if (extras_ && extras_->has_location) {
-          ctx.source = extras_->created_at;
-          ctx.has_source = true;
-        }
-      }
-      loop->call_exception_handler(ctx);
+// Out of line: keeps last_release's common path free of the report's stack frame and registers.
+[[gnu::noinline]] void completion::report_unretrieved() noexcept {
+  event_loop* loop = running_loop();
+  if (!loop) return;
+  exception_context ctx;
+  ctx.message = is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved";
+  ctx.exception = exception_ptr();
+  if (is_task_) {
+    ctx.task_name = static_cast<task_core*>(this)->task_name();
+    if (extras_ && extras_->has_location) {
+      ctx.source = extras_->created_at;
+      ctx.has_source = true;
     }
   }
+  loop->call_exception_handler(ctx);
+}
+
+void completion::last_release() noexcept {
+  if (outcome_ == outcome::exception && !retrieved_ && has_exception()) [[unlikely]] report_unretrieved();
   // Freeing a frame can drop the last reference to another task (a handle among its parameters or
   // locals), whose frame holds the next one, and so on: a chain of 100,000 tasks each awaiting the
   // previous one would recurse 100,000 frames deep here and overflow the stack. Like CPython's
@@ -160,16 +163,15 @@ void cancel_task_source(completion& source, const std::string& message) {
 
 void throw_not_done() { throw invalid_state_error("result is not set"); }
 
-void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> root,
-                     const task_options& options, const std::source_location* where) {
-  loop.check_thread("create_task");
-  p.become_task(loop, root);
+namespace {
+// The rarely needed part of promote_to_task, out of line so that the common case (a nameless task
+// created by a task with no context values, debug off) saves no registers and makes no call.
+[[gnu::noinline]] void apply_task_extras(event_loop& loop, promise_base& p, task_core* creator,
+                                         const task_options& options, const std::source_location* where) {
   // contextvars: the new task starts with a (copy-on-write) snapshot of its creator's context.
-  // Tasks of a program that never sets a context_var pay one load and a branch here.
-  if (task_core* creator = loop.current_task()) {
-    if (completion_extras* e = creator->extras_or_null(); e && e->context) [[unlikely]] {
+  if (creator) {
+    if (completion_extras* e = creator->extras_or_null(); e && e->context)
       p.extras().context = context_ref(share_context(e->context.get()));
-    }
   } else {
     inherit_thread_context(p);
   }
@@ -178,12 +180,30 @@ void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> 
     p.extras().created_at = *where;
     p.extras().has_location = true;
   }
-  loop.register_task(p);
-  loop.start_task(p, options.eager);
+}
+}  // namespace
+
+void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> root,
+                     const task_options& options, const std::source_location* where) {
+  loop.check_thread("create_task");
+  p.become_task(loop, root);
+  task_core* creator = loop.current_task();
+  completion_extras* creator_extras = creator ? creator->extras_or_null() : nullptr;
+  bool inherits = !creator || (creator_extras && creator_extras->context);
+  if (inherits || !options.name.empty() || (where && loop.get_debug())) [[unlikely]]
+    apply_task_extras(loop, p, creator, options, where);
+  loop.start_task(p, options.eager);  // registers the task unless its eager start finishes it
 }
 
 auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::coroutine_handle<> {
   resume_ = root;  // from now on resume_ names the frame to destroy (task_core::destroy_frame)
+  if (!waiters_ && !extras_ && !must_cancel_) {
+    // A value, nobody waiting, no callback, name or exception (extras_ holds all of those): the
+    // usual end of a task that nobody awaits yet, e.g. one finishing inside create_task (W1).
+    outcome_ = outcome::value;
+    loop_->unregister_task(*this);
+    return std::noop_coroutine();
+  }
   outcome o = outcome::value;
   if (has_exception()) {
     o = outcome::exception;
@@ -240,8 +260,11 @@ auto current_task() -> any_task {
 }
 
 auto all_tasks() -> std::vector<any_task> {
+  event_loop& loop = get_running_loop();
   std::vector<any_task> out;
-  for (detail::task_core* t : get_running_loop().tasks()) out.emplace_back(t);
+  out.reserve(loop.tasks().size());
+  for (detail::task_core* t : loop.tasks()) out.emplace_back(t);
+  loop.for_each_starting_task([&out](detail::task_core* t) { out.emplace_back(t); });
   return out;
 }
 

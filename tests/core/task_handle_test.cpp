@@ -134,6 +134,84 @@ auto all_tasks_main() -> asyncio::task<> {
 
 TEST(AllTasks, ListsTheUnfinishedTasksOfTheRunningLoop) { run_virtual(all_tasks_main()); }
 
+// A task joins the loop's registry only when its eager start ends unfinished; while that start
+// runs, all_tasks() and statistics() must still count it (and the eager parent that created it).
+struct eager_view {
+  std::size_t all = 0;
+  std::size_t stats = 0;
+  bool has_self = false;
+  bool has_parent = false;
+};
+auto observe_from_inside(eager_view* v, asyncio::any_task parent, bool then_suspend) -> asyncio::task<int> {
+  auto all = asyncio::all_tasks();
+  v->all = all.size();
+  v->stats = asyncio::get_running_loop().statistics().tasks;
+  for (auto& t : all) {
+    v->has_self = v->has_self || t == asyncio::current_task();
+    v->has_parent = v->has_parent || t == parent;
+  }
+  if (then_suspend) co_await asyncio::sleep(1ms);
+  co_return 7;
+}
+auto nested_starter(eager_view* inner) -> asyncio::task<int> {
+  // Still in its own eager start when it eagerly starts the inner task.
+  auto h = asyncio::create_task(observe_from_inside(inner, asyncio::current_task(), false));
+  co_return co_await h;
+}
+auto eager_registry_main() -> asyncio::task<> {
+  eager_view v;
+  auto done = asyncio::create_task(observe_from_inside(&v, asyncio::current_task(), false));
+  EXPECT_TRUE(done.done());
+  EXPECT_EQ(v.all, 2u);  // main + itself
+  EXPECT_EQ(v.stats, 2u);
+  EXPECT_TRUE(v.has_self);
+  EXPECT_TRUE(v.has_parent);
+  EXPECT_EQ(asyncio::all_tasks().size(), 1u);  // finished in its eager start: never registered
+  EXPECT_EQ(asyncio::get_running_loop().statistics().tasks, 1u);
+
+  eager_view nested;
+  auto outer = asyncio::create_task(nested_starter(&nested));
+  EXPECT_TRUE(outer.done());
+  EXPECT_EQ(co_await outer, 7);
+  EXPECT_EQ(nested.all, 3u);  // main, the outer starter (mid-start), the inner task
+  EXPECT_EQ(nested.stats, 3u);
+  EXPECT_TRUE(nested.has_parent);
+
+  eager_view s;
+  auto suspended = asyncio::create_task(observe_from_inside(&s, asyncio::current_task(), true));
+  EXPECT_FALSE(suspended.done());
+  auto all = asyncio::all_tasks();  // registered when its eager start ended at the sleep
+  EXPECT_EQ(all.size(), 2u);
+  EXPECT_TRUE(all[0] == suspended || all[1] == suspended);
+  EXPECT_EQ(co_await suspended, 7);
+  EXPECT_EQ(asyncio::all_tasks().size(), 1u);
+
+  // Lazy tasks are registered at creation, before they run.
+  auto lazy = asyncio::create_task(sleeper(1ms), asyncio::task_options{.name = {}, .eager = false});
+  EXPECT_EQ(asyncio::all_tasks().size(), 2u);
+  co_await lazy;
+}
+
+TEST(AllTasks, CountsTasksDuringTheirEagerStart) { run_virtual(eager_registry_main()); }
+
+// A task that suspended in its eager start is registered, so asyncio::run's shutdown cancels it.
+auto leave_behind(bool* cleaned) -> asyncio::task<> {
+  struct on_exit {
+    bool* flag;
+    ~on_exit() { *flag = true; }
+  } guard{cleaned};
+  co_await asyncio::sleep(std::chrono::hours(1));
+}
+auto leave_main(bool* cleaned) -> asyncio::task<> {
+  asyncio::create_task(leave_behind(cleaned)).detach();
+  co_return;
+}
+TEST(AllTasks, RunCancelsATaskLeftSuspendedByItsEagerStart) {
+  bool cleaned = false;
+  run_virtual(leave_main(&cleaned));
+  EXPECT_TRUE(cleaned);
+}
+
 auto names_main() -> asyncio::task<> {
   auto a = asyncio::create_task(sleeper(1ms));
   auto b = asyncio::create_task(sleeper(1ms));

@@ -292,11 +292,20 @@ class event_loop {
   [[nodiscard]] auto current_task() const noexcept -> detail::task_core* { return current_; }
   /// Runs `t` until its first suspension (eager start) or, if lazy, schedules it.
   void start_task(detail::task_core& t, bool eager);
-  /// Registers a new task with the loop (it holds one reference until the task finishes).
+  /// Puts a task in the loop's registry (all_tasks, shutdown).
   void register_task(detail::task_core& t) noexcept;
+  /// Takes a finished task out of the registry (if it is there) and drops the loop's reference.
   void unregister_task(detail::task_core& t) noexcept;
-  /// Unfinished tasks, in no particular order.
+  /// Unfinished tasks in the registry, in no particular order: every unfinished task except those
+  /// still in their eager start (for_each_starting_task).
   [[nodiscard]] auto tasks() const noexcept -> const std::vector<detail::task_core*>& { return tasks_; }
+  /// Calls f(task_core*) for each task running its eager start right now (innermost first). Such a
+  /// task joins the registry only when that start ends without finishing it, so that a task
+  /// completing synchronously inside create_task never touches the registry.
+  template <class F>
+  void for_each_starting_task(F&& f) const {
+    for (const eager_start* e = eager_chain_; e; e = e->outer) f(e->task);
+  }
   /// Makes `t` current and returns its resume point: for symmetric transfer into another task.
   auto enter_task(detail::task_core& t) noexcept -> std::coroutine_handle<> {
     current_ = &t;
@@ -352,6 +361,7 @@ class event_loop {
   void report_slow_step(std::uintptr_t item, duration took);
   void update_fd(int fd);
   void release_deferred() noexcept;
+  [[gnu::noinline]] void defer_release(detail::task_core& t) noexcept;
   void finish_unstarted(detail::task_core& t) noexcept;
   static void fire_callback_timer(detail::timer_target* self) noexcept;
 
@@ -364,12 +374,18 @@ class event_loop {
                                    // sticky hang-ups (bit 2 EPOLLRDHUP, bit 3 EPOLLHUP/EPOLLERR)
   };
   struct callback_interest;  // add_reader/add_writer persistent callbacks
+  // One eager start in progress (start_task), linked through the C++ stack.
+  struct eager_start {
+    detail::task_core* task;
+    const eager_start* outer;
+  };
 
   // Hot state first.
   detail::ring_buffer<std::uintptr_t> ready_;  // task_core* (bit 0 clear) or callback_node* | 1
   detail::task_core* current_ = nullptr;
   int inline_budget_ = 0;
   int eager_depth_ = 0;
+  const eager_start* eager_chain_ = nullptr;  // innermost eager start in progress
   bool stopping_ = false;
   bool running_ = false;
   bool closed_ = false;

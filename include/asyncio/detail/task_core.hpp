@@ -166,9 +166,14 @@ class completion {
   /// resume by symmetric transfer) if `hand_first` is true; otherwise schedules all.
   auto complete(outcome o, bool hand_first) noexcept -> task_core*;
   void last_release() noexcept;
+  /// Reports an exception nobody retrieved through the running loop's exception handler.
+  void report_unretrieved() noexcept;
   /// Frees the coroutine frame (task) or the state (future).
   void free_storage() noexcept;
 
+  // registry_index_ of a task that is not in its loop's registry (a frame, or a task still in its
+  // eager start: event_loop::start_task registers a task only if that start does not finish it).
+  static constexpr std::uint32_t not_registered = 0xffffff;
   // The header is one 8-byte word pair (W3): the reference count shares its word with four flags,
   // the registry index (at most 2^24 unfinished tasks per loop; register_task checks) with the
   // outcome. cancel_requests (cancelling()) lives in the extras: cancellation allocates them anyway.
@@ -177,7 +182,7 @@ class completion {
   bool is_task_ : 1 = false;
   bool must_cancel_ : 1 = false;  // task: a cancel is pending delivery at the next suspension
   bool started_ : 1 = false;      // task: its coroutine has begun running
-  std::uint32_t registry_index_ : 24 = 0;  // task: position in the loop's task registry
+  std::uint32_t registry_index_ : 24 = not_registered;  // task: position in the loop's task registry
   outcome outcome_ = outcome::pending;
   // A frame is either a task (a root, or a future) with waiters, or a lazily awaited frame with
   // exactly one continuation, never both: sharing the word keeps a suspended task small (W3).
