@@ -16,6 +16,9 @@
 //   6. timeout_error or cancelled_error? Only the timeout that fired turns the cancellation into
 //      timeout_error; an outer timeout passes through an inner one as cancelled_error, and a plain
 //      cancel() of the task stays cancelled_error (Python 3.11's uncancel counting)
+//   7. wait_for(ev.wait(), d), wait_for(m.acquire(), d), wait_for(q.get(), d), wait_for(sleep(..), d):
+//      the library's awaiters go straight into wait_for/timeout, as in Python; a timed-out wait
+//      leaves nothing behind (no waiter queued, no lock held, no item taken)
 // Every line starts with the loop time since the start, in ms.
 //
 // The test runs it on the virtual clock and checks the printed times and outcomes (ctest-expect).
@@ -37,6 +40,13 @@
 // ctest-expect: t=410 ms +inner timeout: timeout_error caught inside, the outer body goes on
 // ctest-expect: t=420 ms +outer body finished, expired=false
 // ctest-expect: t=440 ms +worker: cancelled_error \(not timeout_error: the deadline did not fire\)
+// ctest-expect: t=470 ms +event: wait_for\(ev.wait\(\), 30ms\) timed out, waiters left=0
+// ctest-expect: t=480 ms +event: set after 10 ms, within the limit
+// ctest-expect: t=500 ms +lock: wait_for\(m.acquire\(\), 20ms\) timed out, waiters left=0
+// ctest-expect: t=520 ms +lock: got the guard when the holder let go \(owns=true\)
+// ctest-expect: t=520 ms +lock: the guard released it \(locked=false\)
+// ctest-expect: t=530 ms +queue: got 'job' within the limit
+// ctest-expect: t=540 ms +sleep: wait_for\(sleep\(1s\), 10ms\) timed out
 // ctest-expect: done
 #include <chrono>
 #include <cstdio>
@@ -60,7 +70,7 @@ void log(const std::string& what) {
   std::fflush(stdout);
 }
 
-// Some work that takes `d` (a coroutine, so that timeout() can take it; sleep() is an awaiter).
+// Some work that takes `d` (timeout(d, asyncio::sleep(x)) works too: see section 7).
 auto work(asyncio::duration d) -> asyncio::task<> { co_await asyncio::sleep(d); }
 
 // Stands for a network call that answers after `latency`.
@@ -219,6 +229,62 @@ auto who_cancelled() -> asyncio::task<> {
   }
 }
 
+// 7. The library's awaiters in wait_for, as Python's `await asyncio.wait_for(ev.wait(), 0.03)`.
+auto set_later(asyncio::event& ev, asyncio::duration d) -> asyncio::task<> {
+  co_await asyncio::sleep(d);
+  ev.set();
+}
+
+auto hold(asyncio::lock& m, asyncio::duration d) -> asyncio::task<> {
+  auto guard = co_await m.acquire();
+  co_await asyncio::sleep(d);
+}
+
+auto put_later(asyncio::queue<std::string>& q, asyncio::duration d) -> asyncio::task<> {
+  co_await asyncio::sleep(d);
+  q.put_nowait("job");
+}
+
+auto awaiters_with_limits() -> asyncio::task<> {
+  asyncio::event ready;
+  try {
+    co_await asyncio::wait_for(ready.wait(), 30ms);
+  } catch (const asyncio::timeout_error&) {
+    log("event: wait_for(ev.wait(), 30ms) timed out, waiters left=" + std::to_string(ready.statistics().waiters));
+  }
+  auto setter = asyncio::create_task(set_later(ready, 10ms));
+  co_await asyncio::wait_for(ready.wait(), 30ms);
+  log("event: set after 10 ms, within the limit");
+
+  asyncio::lock m;
+  auto holder = asyncio::create_task(hold(m, 40ms));  // eager: holds the lock from now on, for 40 ms
+  try {
+    auto guard = co_await asyncio::wait_for(m.acquire(), 20ms);
+    log("lock: got it (unexpected)");
+  } catch (const asyncio::timeout_error&) {
+    log("lock: wait_for(m.acquire(), 20ms) timed out, waiters left=" + std::to_string(m.statistics().waiters));
+  }
+  {
+    asyncio::lock::guard guard = co_await asyncio::wait_for(m.acquire(), 50ms);  // a move-only result
+    log(std::string("lock: got the guard when the holder let go (owns=") + (guard.owns() ? "true" : "false") + ")");
+  }
+  log(std::string("lock: the guard released it (locked=") + (m.locked() ? "true" : "false") + ")");
+
+  asyncio::queue<std::string> q;
+  auto producer = asyncio::create_task(put_later(q, 10ms));
+  std::string job = co_await asyncio::wait_for(q.get(), 30ms);
+  log("queue: got '" + job + "' within the limit");
+
+  try {
+    co_await asyncio::wait_for(asyncio::sleep(1s), 10ms);
+  } catch (const asyncio::timeout_error&) {
+    log("sleep: wait_for(sleep(1s), 10ms) timed out");
+  }
+  co_await setter;
+  co_await holder;
+  co_await producer;
+}
+
 auto amain() -> asyncio::task<int> {
   start = asyncio::get_running_loop().time();
   co_await plain_timeout();
@@ -228,6 +294,7 @@ auto amain() -> asyncio::task<int> {
   co_await wait_for_a_task();
   co_await shielded_write();
   co_await who_cancelled();
+  co_await awaiters_with_limits();
   log("done");
   co_return 0;
 }

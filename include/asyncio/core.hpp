@@ -16,6 +16,9 @@
 //   asyncio::shield(h)              await without passing cancellation on
 //   asyncio::timeout(d, body) / timeout_at(when, body)   reschedulable deadline (Python 3.11)
 //   asyncio::wait_for(aw, d)        await with a time limit; the inner is cancelled and awaited
+//
+// wait_for, timeout, gather, shield and create_task also take the library's awaiters directly
+// (`co_await asyncio::wait_for(ev.wait(), 5s)`, `gather(q.get(), m.acquire())`): see awaitable.hpp.
 //   asyncio::with_task_group(fn)    structured concurrency with Python's TaskGroup semantics;
 //   asyncio::task_group tg; ... co_await tg.join();   the simple object form (see task_group.hpp)
 //
@@ -25,6 +28,7 @@
 //   asyncio::context_var<T> v       task-local value (contextvars): v.set(x), v.get(), v.reset(token);
 //                                   create_task copies the creator's values into the new task
 #include <asyncio/core/as_completed.hpp>
+#include <asyncio/core/awaitable.hpp>
 #include <asyncio/core/context.hpp>
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/future.hpp>

@@ -17,6 +17,9 @@
 //  * A wait allocates nothing: the waiter node lives in the awaiting coroutine frame.
 //  * `co_await m.acquire()` returns a lock_guard; leaving its scope releases, also when an
 //    exception or cancellation unwinds.
+//  * With a time limit, as in Python: `co_await asyncio::wait_for(e.wait(), 5s)`,
+//    `auto g = co_await asyncio::wait_for(m.acquire(), 1s)`, `asyncio::timeout(1s, q.get())`
+//    (core/awaitable.hpp). A timed-out wait holds nothing afterwards.
 //  * Each primitive has statistics(), describe() and operator<< ("<lock locked waiters=2>").
 //  * Loop-affine: use one primitive from the tasks of one loop; from other threads go through
 //    loop.call_soon_threadsafe.

@@ -8,7 +8,8 @@
 //
 // Arguments are task<T> coroutines (each becomes a child task through create_task, so they run
 // concurrently; they start eagerly, in argument order, when gather itself starts, i.e. when it is
-// awaited) or task_handle<T>s of tasks created earlier. A child returning void contributes a
+// awaited), awaiters such as ev.wait() or q.get() (each awaited in a child task of its own, see
+// core/awaitable.hpp) or task_handle<T>s of tasks created earlier. A child returning void contributes a
 // std::monostate to the tuple/vector (a placeholder that keeps positions; Python puts None there).
 //
 // Failure (without return_exceptions): the first child to fail (exception or cancellation, in
@@ -25,6 +26,7 @@
 #include <variant>
 #include <vector>
 
+#include <asyncio/core/awaitable.hpp>
 #include <asyncio/core/result.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
@@ -56,6 +58,13 @@ struct gather_arg<task_handle<T>> {
   using value = T;
   static constexpr bool owned = false;  // others may read the result too: copy it when possible
   static auto to_handle(task_handle<T>&& h) -> task_handle<T> { return std::move(h); }
+};
+template <class A>
+  requires bare_awaitable<A>
+struct gather_arg<A> {  // an awaiter (event::wait(), q.get(), ...): awaited in a child task of its own
+  using value = await_result_t<A>;
+  static constexpr bool owned = true;
+  static auto to_handle(A&& a) -> task_handle<value> { return create_task(as_task(std::move(a))); }
 };
 template <class A>
 concept gatherable = requires { typename gather_arg<A>::value; };

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <asyncio/core/awaitable.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
 
@@ -92,6 +93,18 @@ auto shield(task<T> coro) -> task<T> {
   task_handle<T> inner = create_task(std::move(coro));
   co_await detail::shield_wait(*inner.core());
   co_return detail::shared_result(inner);
+}
+
+/// Shields a bare awaiter (core/awaitable.hpp): it is awaited in a new task, as shield(coroutine).
+/// A lock or item it obtains after the caller was cancelled stays with that detached task, whose
+/// result (the guard or item) is destroyed when the task finishes: shielding an acquire() or get()
+/// is therefore rarely what you want.
+///
+/// Cancellation, Resumes, Throws: as shield(task_handle).
+template <detail::bare_awaitable A>
+auto shield(A aw) -> task<await_result_t<A>> {
+  detail::check_movable_awaiter<A>();
+  return shield(detail::as_task(std::move(aw)));
 }
 
 }  // namespace asyncio

@@ -54,6 +54,7 @@
 #include <utility>
 #include <vector>
 
+#include <asyncio/core/awaitable.hpp>
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
@@ -108,6 +109,14 @@ class task_group {
   auto create_task(task<T> coro, std::string_view name,
                    std::source_location where = std::source_location::current()) -> child_handle<T> {
     return create_task(std::move(coro), task_options{.name = name, .eager = true}, where);
+  }
+  /// Starts a child that awaits awaiter `aw` (Python's `tg.create_task(ev.wait())`; see
+  /// core/awaitable.hpp). Throws: as create_task(coro); `aw` is then destroyed without being awaited.
+  template <detail::bare_awaitable A>
+  auto create_task(A aw, task_options options = {}, std::source_location where = std::source_location::current())
+      -> child_handle<await_result_t<A>> {
+    detail::check_movable_awaiter<A>();
+    return create_task(detail::as_task(std::move(aw)), options, where);
   }
 
   /// Object form: waits until every child is done (children may add children meanwhile).

@@ -5,6 +5,7 @@
 // C++ has no `async with`, so the guarded code is passed in:
 //
 //   int r = co_await asyncio::timeout(5s, fetch());            // a coroutine
+//   auto item = co_await asyncio::timeout(5s, q.get());        // an awaiter (core/awaitable.hpp)
 //   int r = co_await asyncio::timeout(5s, [&](asyncio::timeout_scope& cm) -> asyncio::task<int> {
 //     int first = co_await fetch();
 //     cm.reschedule(asyncio::get_running_loop().time() + 1s);   // move the deadline
@@ -32,6 +33,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <asyncio/core/awaitable.hpp>
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/timer_heap.hpp>
@@ -163,6 +165,30 @@ auto timeout(std::optional<duration> delay, F fn)
     scope.reschedule(detail::deadline_after(delay));
     return f(scope);
   });
+}
+
+/// timeout_at for an awaiter (event::wait(), lock::acquire(), queue::get(), sleep(), ...), taken by
+/// value into the returned task (core/awaitable.hpp).
+///
+/// Cancellation: at the deadline the wait is cancelled as the awaiter's own Cancellation: says
+/// (nothing handed over is kept), then timeout_error; outer cancels pass as cancelled_error.
+/// Resumes: as the awaiter does.
+/// Throws: timeout_error at expiry; what the awaiter throws.
+template <detail::bare_awaitable A>
+  requires(!std::is_invocable_v<A&, timeout_scope&>)
+auto timeout_at(std::optional<time_point> when, A aw) -> task<await_result_t<A>> {
+  detail::check_movable_awaiter<A>();
+  return timeout_at(when, detail::as_task(std::move(aw)));
+}
+
+/// timeout for an awaiter: `co_await asyncio::timeout(1s, ev.wait())`.
+///
+/// Cancellation, Resumes, Throws: as timeout_at for an awaiter.
+template <detail::bare_awaitable A>
+  requires(!std::is_invocable_v<A&, timeout_scope&>)
+auto timeout(std::optional<duration> delay, A aw) -> task<await_result_t<A>> {
+  detail::check_movable_awaiter<A>();
+  return timeout(delay, detail::as_task(std::move(aw)));
 }
 
 }  // namespace asyncio

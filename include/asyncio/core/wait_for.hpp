@@ -4,6 +4,8 @@
 //
 //   int r = co_await asyncio::wait_for(fetch(), 5s);        // a coroutine (runs in this task)
 //   int r = co_await asyncio::wait_for(handle, 5s);         // a task: cancelled and awaited on timeout
+//   co_await asyncio::wait_for(ev.wait(), 5s);              // any awaiter: event, lock, queue, sleep...
+//   auto guard = co_await asyncio::wait_for(m.acquire(), 1s);
 //
 // On timeout the inner awaitable is cancelled and awaited (its cleanup has run) before
 // timeout_error is raised; if it swallowed the cancellation and returned a value, that value is
@@ -13,6 +15,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <asyncio/core/awaitable.hpp>
 #include <asyncio/core/future.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
@@ -102,6 +105,26 @@ auto wait_for(future<T> f, std::optional<duration> limit) -> task<T> {
     throw timeout_error();
   }
   co_return co_await timeout(limit, detail::await_future(std::move(f)));
+}
+
+/// Awaits awaiter `aw` with a time limit (Python's `await asyncio.wait_for(ev.wait(), 5)`): the
+/// library's awaiters event::wait(), lock/semaphore/condition acquire(), queue get()/put()/join(),
+/// sleep(), or any movable awaiter not yet awaited. `aw` is taken by value into the returned task,
+/// which may be awaited later. Move-only results (lock guards, queue items) are handed back.
+///
+/// Cancellation: `aw` is awaited in the calling task; on timeout that wait is cancelled as `aw`'s
+/// own Cancellation: says, so nothing is kept: a lock, semaphore unit or queue item handed to this
+/// wait at the same moment is passed on (lock/semaphore: to the next waiter; queue: back to the
+/// front), and timeout_error is raised with the primitive as if this wait had never been. A wait
+/// that has already delivered and cannot be undone (a put whose item the queue accepted) returns
+/// normally instead of raising. An outer cancel propagates as cancelled_error. A zero or negative
+/// limit raises timeout_error without awaiting `aw` at all (Python's wait_for(coro, 0)).
+/// Resumes: as `aw` does.
+/// Throws: timeout_error (cancelled_error nested); what `aw` throws.
+template <detail::bare_awaitable A>
+auto wait_for(A aw, std::optional<duration> limit) -> task<await_result_t<A>> {
+  detail::check_movable_awaiter<A>();
+  return wait_for(detail::as_task(std::move(aw)), limit);
 }
 
 }  // namespace asyncio

@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include <asyncio/core/task.hpp>
+#include <asyncio/detail/awaiter_misuse.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/sync/lock_guard.hpp>
 
@@ -32,6 +33,14 @@ template <class Owner>
 class acquire_awaiter : suspension, public waiter_node {
  public:
   explicit acquire_awaiter(Owner& owner) noexcept : owner_(&owner) { suspension::abort = &on_abort; }
+  /// Movable until awaited (core/awaitable.hpp: wait_for(m.acquire(), d)); the moved-from one is
+  /// inert (awaiting it stops the program, detail/awaiter_misuse.hpp).
+  acquire_awaiter(acquire_awaiter&& o) noexcept : waiter_node(), owner_(o.owner_), state_(o.state_) {
+    if (o.task_ || (o.state_ != state::idle && o.state_ != state::moved)) [[unlikely]]
+      awaiter_misuse(moved_after_await);
+    o.state_ = state::moved;
+    suspension::abort = &on_abort;
+  }
   acquire_awaiter(const acquire_awaiter&) = delete;
   auto operator=(const acquire_awaiter&) -> acquire_awaiter& = delete;
   ~acquire_awaiter() {
@@ -40,6 +49,7 @@ class acquire_awaiter : suspension, public waiter_node {
   }
 
   [[nodiscard]] auto await_ready() noexcept -> bool {
+    if (state_ != state::idle) [[unlikely]] awaiter_misuse(awaited_moved_from);
     if (!owner_->try_take()) return false;
     state_ = state::done;
     return true;
@@ -69,7 +79,8 @@ class acquire_awaiter : suspension, public waiter_node {
   }
 
  private:
-  enum class state : std::uint8_t { idle, parked, granted, aborted, done };
+  // moved: a moved-from awaiter (inert).
+  enum class state : std::uint8_t { idle, parked, granted, aborted, done, moved };
 
   static void on_abort(suspension* self, task_core& t) noexcept {
     auto* a = static_cast<acquire_awaiter*>(self);

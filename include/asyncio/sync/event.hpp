@@ -9,6 +9,7 @@
 #include <string>
 
 #include <asyncio/core/task.hpp>
+#include <asyncio/detail/awaiter_misuse.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 
 namespace asyncio {
@@ -28,6 +29,13 @@ namespace detail {
 class event_awaiter : suspension, public waiter_node {
  public:
   explicit event_awaiter(event& ev) noexcept : ev_(&ev) { suspension::abort = &on_abort; }
+  /// Movable until awaited (core/awaitable.hpp: wait_for(ev.wait(), d)); the moved-from one is
+  /// inert (awaiting it stops the program, detail/awaiter_misuse.hpp).
+  event_awaiter(event_awaiter&& o) noexcept : waiter_node(), ev_(o.ev_) {
+    if (o.task_ || o.linked) [[unlikely]] awaiter_misuse(moved_after_await);
+    o.ev_ = nullptr;
+    suspension::abort = &on_abort;
+  }
   event_awaiter(const event_awaiter&) = delete;
   auto operator=(const event_awaiter&) -> event_awaiter& = delete;
   ~event_awaiter();
@@ -69,8 +77,12 @@ class event {
 
   /// Waits until the flag is set; returns at once if it is set already.
   ///
+  /// With a limit: `co_await asyncio::wait_for(ev.wait(), 5s)` (the awaiter is movable until
+  /// awaited; core/awaitable.hpp).
+  ///
   /// Cancellation: safe; raises cancelled_error (also if set() woke the task but it had not resumed
-  /// yet, as CPython: there is nothing to hand back).
+  /// yet, as CPython: there is nothing to hand back). Under wait_for/timeout a timed-out wait
+  /// leaves the waiter list as if it had never waited.
   /// Resumes: on the event's loop, waiters in the order they started waiting.
   [[nodiscard]] auto wait() noexcept -> detail::event_awaiter { return detail::event_awaiter(*this); }
 
@@ -97,8 +109,13 @@ class event {
 };
 
 namespace detail {
-inline event_awaiter::~event_awaiter() { ev_->waiters_.remove(*this); }
-inline auto event_awaiter::await_ready() const noexcept -> bool { return ev_->is_set_; }
+inline event_awaiter::~event_awaiter() {
+  if (linked) ev_->waiters_.remove(*this);
+}
+inline auto event_awaiter::await_ready() const noexcept -> bool {
+  if (!ev_) [[unlikely]] awaiter_misuse(awaited_moved_from);
+  return ev_->is_set_;
+}
 inline void event_awaiter::link() noexcept { ev_->waiters_.push_back(*this); }
 inline void event_awaiter::on_abort(suspension* self, task_core& t) noexcept {
   auto* w = static_cast<event_awaiter*>(self);

@@ -43,7 +43,9 @@ class lock {
   ///
   /// Cancellation: safe at every moment. A task cancelled while waiting leaves the queue; a task
   /// cancelled after release() handed it the lock but before it resumed passes the lock on to the
-  /// next waiter. Either way acquire() raises cancelled_error and does not hold the lock.
+  /// next waiter. Either way acquire() raises cancelled_error and does not hold the lock. The same
+  /// holds under `auto g = co_await asyncio::wait_for(m.acquire(), 1s)` (core/awaitable.hpp): a
+  /// lock handed over at the moment of the deadline goes to the next waiter, timeout_error is raised.
   /// Resumes: on the lock's loop, in FIFO order of the acquire() calls.
   /// Throws: cancelled_error.
   [[nodiscard]] auto acquire() noexcept -> detail::acquire_awaiter<lock> {

@@ -29,10 +29,12 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <asyncio/core/task.hpp>
+#include <asyncio/detail/awaiter_misuse.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/sync/event.hpp>
@@ -128,7 +130,9 @@ class basic_queue {
   ///
   /// Cancellation: safe. Cancelled while waiting, the item is not put (it is destroyed with the
   /// awaiter). Once a freed slot was handed to this putter its item is in the queue; a cancel
-  /// arriving after that is raised at the task's next suspension point instead.
+  /// arriving after that is raised at the task's next suspension point instead. Under
+  /// `wait_for(q.put(x), d)` (core/awaitable.hpp) a timed-out put puts nothing; a put accepted at
+  /// the moment of the deadline succeeds (no timeout_error).
   /// Resumes: on the queue's loop; putters in FIFO order.
   /// Throws: queue_shut_down if the queue is (or gets) shut down; cancelled_error.
   [[nodiscard]] auto put(T item) -> detail::queue_put_awaiter<basic_queue> {
@@ -138,7 +142,8 @@ class basic_queue {
   /// Removes and returns an item, waiting while the queue is empty.
   ///
   /// Cancellation: safe. A getter cancelled after an item was handed to it puts the item back at
-  /// the front (or gives it to the next waiting getter) and raises cancelled_error.
+  /// the front (or gives it to the next waiting getter) and raises cancelled_error; so does
+  /// `wait_for(q.get(), d)` when its deadline fires then (core/awaitable.hpp): no item is lost.
   /// Resumes: on the queue's loop; getters in FIFO order.
   /// Throws: queue_shut_down once the queue is shut down and empty; cancelled_error.
   [[nodiscard]] auto get() noexcept -> detail::queue_get_awaiter<basic_queue> {
@@ -273,6 +278,14 @@ class queue_get_awaiter : suspension, public waiter_node {
 
  public:
   explicit queue_get_awaiter(Q& q) noexcept : q_(&q) { suspension::abort = &on_abort; }
+  /// Movable until awaited (core/awaitable.hpp: wait_for(q.get(), d)); the moved-from one is
+  /// inert (awaiting it stops the program, detail/awaiter_misuse.hpp).
+  queue_get_awaiter(queue_get_awaiter&& o) noexcept : waiter_node(), q_(o.q_), state_(o.state_) {
+    if (o.task_ || (o.state_ != state::idle && o.state_ != state::moved)) [[unlikely]]
+      awaiter_misuse(moved_after_await);
+    o.state_ = state::moved;
+    suspension::abort = &on_abort;
+  }
   queue_get_awaiter(const queue_get_awaiter&) = delete;
   auto operator=(const queue_get_awaiter&) -> queue_get_awaiter& = delete;
   ~queue_get_awaiter() {
@@ -281,6 +294,7 @@ class queue_get_awaiter : suspension, public waiter_node {
   }
 
   [[nodiscard]] auto await_ready() -> bool {
+    if (state_ != state::idle) [[unlikely]] awaiter_misuse(awaited_moved_from);
     if (!q_->storage_.items.empty()) {
       item_.emplace(q_->take());
       state_ = state::done;
@@ -323,7 +337,8 @@ class queue_get_awaiter : suspension, public waiter_node {
   }
 
  private:
-  enum class state : std::uint8_t { idle, parked, granted, shut_down, shut_down_now, aborted, done };
+  // moved: a moved-from awaiter (inert).
+  enum class state : std::uint8_t { idle, parked, granted, shut_down, shut_down_now, aborted, done, moved };
 
   static void on_abort(suspension* self, task_core& t) noexcept {
     auto* g = static_cast<queue_get_awaiter*>(self);
@@ -352,6 +367,15 @@ class queue_put_awaiter : suspension, public waiter_node {
 
  public:
   queue_put_awaiter(Q& q, T&& item) : q_(&q), item_(std::move(item)) { suspension::abort = &on_abort; }
+  /// Movable until awaited (core/awaitable.hpp: wait_for(q.put(x), d)), item included; the
+  /// moved-from one is inert (awaiting it stops the program, detail/awaiter_misuse.hpp).
+  queue_put_awaiter(queue_put_awaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
+      : waiter_node(), q_(o.q_), item_(std::move(o.item_)), state_(o.state_) {
+    if (o.task_ || (o.state_ != state::idle && o.state_ != state::moved)) [[unlikely]]
+      awaiter_misuse(moved_after_await);
+    o.state_ = state::moved;
+    suspension::abort = &on_abort;
+  }
   queue_put_awaiter(const queue_put_awaiter&) = delete;
   auto operator=(const queue_put_awaiter&) -> queue_put_awaiter& = delete;
   ~queue_put_awaiter() {
@@ -359,6 +383,7 @@ class queue_put_awaiter : suspension, public waiter_node {
   }
 
   [[nodiscard]] auto await_ready() -> bool {
+    if (state_ != state::idle) [[unlikely]] awaiter_misuse(awaited_moved_from);
     if (q_->shut_down_) {
       state_ = state::shut_down_now;
       return true;
@@ -404,7 +429,8 @@ class queue_put_awaiter : suspension, public waiter_node {
   }
 
  private:
-  enum class state : std::uint8_t { idle, parked, accepted, shut_down, shut_down_now, aborted, done };
+  // moved: a moved-from awaiter (inert).
+  enum class state : std::uint8_t { idle, parked, accepted, shut_down, shut_down_now, aborted, done, moved };
 
   static void on_abort(suspension* self, task_core& t) noexcept {
     auto* p = static_cast<queue_put_awaiter*>(self);

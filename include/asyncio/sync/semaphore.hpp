@@ -38,7 +38,8 @@ class semaphore {
   /// Waits for a free unit and takes it; returns a guard that gives it back.
   ///
   /// Cancellation: safe at every moment. A task cancelled while waiting leaves the queue; one
-  /// cancelled after release() handed it a unit but before it resumed passes the unit on.
+  /// cancelled after release() handed it a unit but before it resumed passes the unit on; so does a
+  /// `wait_for(s.acquire(), d)` whose deadline fires then (core/awaitable.hpp): value() is unchanged.
   /// Resumes: on the semaphore's loop, in FIFO order of the acquire() calls.
   /// Throws: cancelled_error.
   [[nodiscard]] auto acquire() noexcept -> detail::acquire_awaiter<semaphore> {

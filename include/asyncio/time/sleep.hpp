@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include <asyncio/core/task.hpp>
+#include <asyncio/detail/awaiter_misuse.hpp>
 #include <asyncio/time/clock.hpp>
 
 namespace asyncio {
@@ -19,12 +20,23 @@ class sleep_awaiter : suspension, timer_target {
     suspension::abort = &on_abort;
     timer_target::fire = &on_fire;
   }
+  /// Movable until awaited (core/awaitable.hpp: wait_for(sleep(d), limit)); the moved-from one is
+  /// inert (awaiting it stops the program, detail/awaiter_misuse.hpp).
+  sleep_awaiter(sleep_awaiter&& o) noexcept : deadline_(o.deadline_), yield_only_(o.yield_only_), moved_(o.moved_) {
+    if (o.task_) [[unlikely]] awaiter_misuse(moved_after_await);
+    o.moved_ = true;
+    suspension::abort = &on_abort;
+    timer_target::fire = &on_fire;
+  }
   sleep_awaiter(const sleep_awaiter&) = delete;
   ~sleep_awaiter() {
     if (key_ != timer_heap::no_timer) task_->loop().cancel_timer(key_);
   }
 
-  [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
+  [[nodiscard]] auto await_ready() const noexcept -> bool {
+    if (moved_) [[unlikely]] awaiter_misuse(awaited_moved_from);
+    return false;
+  }
   template <class P>
   auto await_suspend(std::coroutine_handle<P> h) -> bool {
     task_core& t = task_of(h);
@@ -56,6 +68,7 @@ class sleep_awaiter : suspension, timer_target {
   task_core* task_ = nullptr;
   std::uint64_t key_ = timer_heap::no_timer;
   bool yield_only_;
+  bool moved_ = false;  // moved-from: inert
 };
 
 }  // namespace detail
@@ -70,7 +83,9 @@ class sleep_awaiter : suspension, timer_target {
 
 /// Suspends the calling task for `delay` (Python's asyncio.sleep). sleep(0s) (or a negative delay)
 /// yields: the task goes to the back of the ready queue and resumes after the tasks already ready.
-/// A delay of more than a century sleeps until time_point::max() (forever).
+/// A delay of more than a century sleeps until time_point::max() (forever). The deadline is taken
+/// when sleep() is called, so `wait_for(asyncio::sleep(10s), 1s)` (core/awaitable.hpp) sleeps
+/// until 10 s after that call even if the returned task is awaited later.
 ///
 /// Cancellation: safe; raises cancelled_error and releases the timer.
 /// Resumes: on the task's loop.
