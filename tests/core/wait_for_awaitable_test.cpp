@@ -246,7 +246,9 @@ TEST(WaitForAwaitable, LockGrantPassesToTheNextWaiterOnTimeout) {
     });
     EXPECT_THROW((void)co_await asyncio::timeout(0s, m.acquire()), asyncio::timeout_error);
     EXPECT_TRUE(next.has_value());
-    if (next) EXPECT_TRUE(co_await *next);
+    if (next) {
+      EXPECT_TRUE(co_await *next);
+    }
     EXPECT_FALSE(m.locked());
     EXPECT_EQ(m.statistics().waiters, 0u);
     co_await releaser;
