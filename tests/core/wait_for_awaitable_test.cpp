@@ -458,6 +458,17 @@ TEST(WaitForAwaitable, Sleep) {  // asyncio.wait_for(asyncio.sleep(10), 1)
   }());
 }
 
+TEST(WaitForAwaitable, SleepEndingAtTheDeadline) {
+  run_virtual([]() -> task<> {
+    auto t0 = now();
+    // Both timers are due at once. The deadline was armed first (when wait_for started), the
+    // sleep's timer when it suspended, so the deadline fires first (ties fire in the order they
+    // were armed): timeout_error, at exactly 1 s.
+    EXPECT_THROW(co_await asyncio::wait_for(asyncio::sleep(1s), 1s), asyncio::timeout_error);
+    EXPECT_EQ(now() - t0, 1s);
+  }());
+}
+
 // ---- gather, create_task, shield --------------------------------------------------------------
 
 TEST(WaitForAwaitable, GatherCreateTaskShield) {
