@@ -506,7 +506,7 @@ void event_loop::update_fd(int fd) {
   w.registered = wanted;
 }
 
-void event_loop::watch_fd(int fd) {
+void event_loop::watch_fd_slow(int fd) {
   if (fd < 0) throw_os_error(EBADF, "watch_fd");
   if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 1);
   fd_watch& w = fds_[fd];
@@ -539,14 +539,11 @@ void event_loop::forget_fd(int fd) noexcept {
   }
 }
 
-void event_loop::park_io(int fd, int dir, detail::io_interest* waiter) {
+void event_loop::park_io_failed(int fd, int dir) const {
   if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size() || !fds_[fd].edge)
     throw invalid_state_error("park_io: fd is not watched");
-  detail::io_interest*& slot = dir == 0 ? fds_[fd].reader : fds_[fd].writer;
-  if (slot) throw invalid_state_error(dir == 0 ? "another task is already waiting to read this fd"
-                                               : "another task is already waiting to write this fd");
-  slot = waiter;
-  ++watched_fds_;
+  throw invalid_state_error(dir == 0 ? "another task is already waiting to read this fd"
+                                     : "another task is already waiting to write this fd");
 }
 
 auto event_loop::unpark_io(int fd, int dir, detail::io_interest* waiter) noexcept -> bool {

@@ -22,7 +22,7 @@ auto start_tls(stream_writer writer, ssl_context ctx, start_tls_options options)
     } guard{*t, t->high_water(), t->low_water()};
     t->set_write_buffer_limits(0, 0);
     while (t->write_buffer_size() > 0 && !t->closed() && t->write_errno() == 0)
-      co_await detail::stream_wait_awaiter(t, false);
+      co_await detail::stream_wait_awaiter(t.get(), false);
     t->check_write_error();
   }
   if (t->closed()) throw connection_reset_error(std::make_error_code(std::errc::connection_reset), "start_tls");

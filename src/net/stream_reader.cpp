@@ -34,7 +34,14 @@ auto stream_reader::read_into(std::span<char> buf) -> task<std::size_t> {
     t_->consume(k);
     co_return k;
   }
-  co_return co_await t_->recv_into(buf);
+  if (t_->tls()) co_return co_await t_->recv_into(buf);
+  // recv_into inlined: one coroutine frame per read instead of two (the echo benchmark's hot path).
+  for (;;) {
+    std::ptrdiff_t n = t_->try_recv(buf);
+    if (n >= 0) co_return static_cast<std::size_t>(n);
+    co_await t_->wait_readable();
+    t_->read_woken();
+  }
 }
 
 auto stream_reader::readexactly(std::size_t n) -> task<std::string> {

@@ -312,6 +312,35 @@ TEST(Stream, CancelEveryReadOperation) {
   });
 }
 
+TEST(Stream, ConcurrentReadIntoRaisesAndKeepsTheFirstReader) {
+  run_test([]() -> task<void> {
+    auto srv = co_await asyncio::start_server(echo_handler, "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    auto reader = std::make_shared<asyncio::stream_reader>(r);
+    auto first = asyncio::create_task([reader]() -> task<std::string> {
+      char buf[16];
+      std::size_t n = co_await reader->read_into(buf);
+      co_return std::string(buf, n);
+    }());
+    co_await asyncio::sleep(2ms);  // parked on the socket
+    EXPECT_FALSE(first.done());
+    char buf[16];
+    // As in Python (concurrent reads raise), a second reader of the same socket is refused...
+    bool refused = false;
+    try {
+      (void)co_await test_support::bounded(r.read_into(buf));
+    } catch (const asyncio::invalid_state_error&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused);
+    // ...and the first one still gets the bytes.
+    w.write("ping");
+    EXPECT_EQ(co_await test_support::bounded(std::move(first)), "ping");
+    w.close();
+    co_await srv.shutdown(1s);
+  });
+}
+
 TEST(Stream, CancelDrainAndWaitClosed) {
   run_test([]() -> task<void> {
     auto release = std::make_shared<bool>(false);

@@ -263,7 +263,11 @@ class event_loop {
 
   /// Registers fd edge-triggered (idempotent). Throws os_error from epoll_ctl; invalid_state_error
   /// if fd is watched level-triggered (add_reader/add_writer).
-  void watch_fd(int fd);
+  void watch_fd(int fd) {
+    // Inline: every wait of a socket passes here and the fd is almost always registered already.
+    if (static_cast<std::size_t>(fd) < fds_.size() && fds_[fd].edge) [[likely]] return;
+    watch_fd_slow(fd);
+  }
   /// Unregisters fd; must be called before fd is closed. Waiters still parked on it are woken.
   void forget_fd(int fd) noexcept;
   /// Consumes the remembered readiness of fd in direction dir: true if it was set.
@@ -284,7 +288,18 @@ class event_loop {
   }
   /// Parks w until the poller reports fd ready in direction dir (fd must be watched); w->ready() then
   /// runs once and w is unlinked. Throws invalid_state_error if another waiter is parked there.
-  void park_io(int fd, int dir, detail::io_interest* w);
+  void park_io(int fd, int dir, detail::io_interest* w) {
+    // Inline fast path (once per wait); the checks that throw are out of line.
+    if (static_cast<std::size_t>(fd) < fds_.size() && fds_[fd].edge) [[likely]] {
+      detail::io_interest*& slot = dir == 0 ? fds_[fd].reader : fds_[fd].writer;
+      if (!slot) [[likely]] {
+        slot = w;
+        ++watched_fds_;
+        return;
+      }
+    }
+    park_io_failed(fd, dir);
+  }
   /// Unlinks w if it is parked on fd/dir (abort, destruction). True if it was.
   auto unpark_io(int fd, int dir, detail::io_interest* w) noexcept -> bool;
 
@@ -354,6 +369,8 @@ class event_loop {
 
   void run_once();
   void poll_io(int timeout_ms);
+  void watch_fd_slow(int fd);
+  [[noreturn]] void park_io_failed(int fd, int dir) const;
   void fire_due_timers();
   void drain_threadsafe();
   void run_ready_item(std::uintptr_t item);

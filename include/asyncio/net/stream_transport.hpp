@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include <asyncio/core/task.hpp>
+#include <asyncio/lowlevel/wait_io.hpp>
 #include <asyncio/net/socket.hpp>
 
 namespace asyncio::detail {
@@ -57,6 +58,15 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   // ---- reading ----
   /// Receives into buf, bypassing the buffer (the caller emptied it). 0 = EOF.
   auto recv_into(std::span<char> buf) -> task<std::size_t>;
+  /// The non-suspending half of recv_into for a plain (non-TLS) transport, so that a reader can
+  /// inline it instead of running recv_into as a nested task (one coroutine frame less per read):
+  /// bytes received (0 = EOF), or -1 when the caller must co_await wait_readable() and try again.
+  /// Throws: os_error subclasses.
+  auto try_recv(std::span<char> buf) -> std::ptrdiff_t;
+  /// The wait after try_recv returned -1; read_woken() must follow its completion.
+  /// Cancellation: safe (the readiness is kept for the next wait; see wait_io.hpp).
+  [[nodiscard]] auto wait_readable() noexcept -> io_wait_awaiter { return io_wait_awaiter(sock_.fileno(), 0); }
+  void read_woken() noexcept { read_drained_ = false; }
   /// Appends at least one byte to the read buffer (false at EOF). Grows it up to `want` bytes free.
   auto fill(std::size_t want) -> task<bool>;
   [[nodiscard]] auto buffered() const noexcept -> std::size_t { return rend_ - rbeg_; }
@@ -82,7 +92,9 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   [[nodiscard]] auto high_water() const noexcept -> std::size_t { return high_; }
   [[nodiscard]] auto low_water() const noexcept -> std::size_t { return low_; }
   /// Throws the connection error recorded by a failed send, if any.
-  void check_write_error() const;
+  void check_write_error() const {
+    if (write_errno_ != 0) [[unlikely]] throw_write_error();
+  }
 
   // waiters (drain: woken when no longer paused; wait_closed: woken when closed)
   void link(stream_waiter& w, bool for_close) noexcept;
@@ -107,6 +119,7 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   [[nodiscard]] auto tls() const noexcept -> tls_layer* { return tls_.get(); }
 
  private:
+  [[noreturn]] void throw_write_error() const;
   /// recv() or read(); write-side send() without SIGPIPE; the FIN (shutdown or, for a pipe, close).
   auto sys_read(std::span<char> buf) noexcept -> ssize_t;
   auto sys_write(std::string_view data) noexcept -> ssize_t;
@@ -153,11 +166,12 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   std::shared_ptr<stream_transport> keep_alive_;
 };
 
-/// Awaiter for drain()/wait_closed().
+/// Awaiter for drain()/wait_closed(). The caller's stream_writer keeps the transport alive until the
+/// co_await starts; the awaiter takes its own reference only when it suspends, so the common drain()
+/// that does not wait costs no reference-count traffic.
 class stream_wait_awaiter : stream_waiter {
  public:
-  stream_wait_awaiter(std::shared_ptr<stream_transport> t, bool for_close) noexcept
-      : t_(std::move(t)), for_close_(for_close) {
+  stream_wait_awaiter(stream_transport* t, bool for_close) noexcept : t_(t), for_close_(for_close) {
     suspension::abort = &on_abort;
   }
   stream_wait_awaiter(const stream_wait_awaiter&) = delete;
@@ -170,6 +184,7 @@ class stream_wait_awaiter : stream_waiter {
     task_core& tc = task_of(h);
     task = &tc;
     if (!tc.park(*this, h)) return false;
+    hold_ = t_->weak_from_this().lock();
     t_->link(*this, for_close_);
     return true;
   }
@@ -189,7 +204,8 @@ class stream_wait_awaiter : stream_waiter {
     a->t_->unlink(*a);
     tc.loop().schedule(tc);
   }
-  std::shared_ptr<stream_transport> t_;
+  stream_transport* t_;
+  std::shared_ptr<stream_transport> hold_;  // set while suspended
   bool for_close_;
 };
 

@@ -44,7 +44,7 @@ class stream_writer {
   /// Resumes: when the buffer drained to the low-water mark, or the connection failed/closed.
   /// Throws: connection_reset_error, broken_pipe_error... if a send failed.
   [[nodiscard]] auto drain() const noexcept -> detail::stream_wait_awaiter {
-    return detail::stream_wait_awaiter(t_, false);
+    return detail::stream_wait_awaiter(t_.get(), false);
   }
   /// Shuts down the write side once buffered bytes are sent (half-close; Python's write_eof).
   /// On TLS (unlike Python, which raises NotImplementedError) it sends close_notify, then the TCP
@@ -62,7 +62,7 @@ class stream_writer {
   /// Waits until the connection is closed (Python's wait_closed).
   /// Cancellation: safe. Resumes: once the socket is closed.
   [[nodiscard]] auto wait_closed() const noexcept -> detail::stream_wait_awaiter {
-    return detail::stream_wait_awaiter(t_, true);
+    return detail::stream_wait_awaiter(t_.get(), true);
   }
   /// Sets the high/low water marks (Python's transport.set_write_buffer_limits).
   /// Throws: std::invalid_argument if low > high.

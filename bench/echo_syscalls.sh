@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Syscalls per request of an echo server under a fixed load (counts, which a noisy machine does not
+# move much, unlike req/s). Needs root (perf tracepoints) and the binaries that bench/echo.sh builds.
+#
+#   bench/echo_syscalls.sh NAME SIZE [SECONDS]     NAME: asyncio_cpp | c_epoll | asio_coro
+#
+# Server on CPU 1, echo_load -c 100 on CPU 0; after a 1 s warm-up, perf stat counts the server's
+# syscalls (by type, plus the EAGAIN returns and short reads/writes) over SECONDS (default 3);
+# requests in that window = bytes the server's sockets received (ss -ti) / SIZE, exactly. Prints one
+# line per counter: count and count per request; then user/sys CPU us per request (/proc/PID/stat).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/bench/results/echo-build
+name=$1; size=$2; secs=${3:-3}
+port=$((19800 + RANDOM % 100))
+case $name in
+  asyncio_cpp) CMD=("$ROOT/build-bench/bench/bench_echo_server" $port) ;;
+  c_epoll)     CMD=("$OUT/echo_epoll" $port) ;;
+  asio_coro)   CMD=("$OUT/echo_asio" $port) ;;
+  *) echo "unknown server $name"; exit 1 ;;
+esac
+ulimit -n 65536 2>/dev/null || true
+taskset -c 1 "${CMD[@]}" >/dev/null 2>&1 &
+spid=$!
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+sleep 0.3
+taskset -c 0 "$OUT/echo_load" -h 127.0.0.1 -p $port -c 100 -s "$size" -d $((secs + 3)) -w 1 >/tmp/echo_sc_load.$$ 2>&1 &
+lpid=$!
+sleep 1.2
+rx() { ss -tinH state established "( sport = :$port )" | grep -o 'bytes_received:[0-9]*' | cut -d: -f2 | awk '{s+=$1} END {printf "%.0f\n", s}'; }
+cpu() { awk '{print $14, $15}' /proc/$spid/stat; }
+# the load generator's CPU and voluntary context switches (its sleeps in epoll_wait): it saturates
+# its core, so what it spends per request bounds req/s
+lcpu() { echo "$(awk '{print $14 + $15}' /proc/$lpid/stat) $(awk '/^voluntary_ctxt/ {print $2}' /proc/$lpid/status)"; }
+E=task-clock,context-switches,cpu-migrations${EXTRA_EVENTS:+,$EXTRA_EVENTS}  # e.g. probe_libc:malloc (perf probe -x libc malloc)
+for s in read write recvfrom sendto recvmsg sendmsg readv writev epoll_wait epoll_pwait epoll_ctl \
+         futex mmap munmap brk madvise rt_sigprocmask accept4 setsockopt getsockopt ioctl fcntl; do
+  E="$E,syscalls:sys_enter_$s"
+done
+F=()
+for s in read recvfrom; do
+  F+=(-e syscalls:sys_exit_$s --filter 'ret == -11')          # EAGAIN reads
+  F+=(-e syscalls:sys_exit_$s --filter "ret >= 0 && ret < $size")  # reads shorter than a message
+done
+F+=(-e syscalls:sys_enter_epoll_wait --filter 'timeout == 0')   # polls that may not block
+F+=(-e syscalls:sys_exit_epoll_wait --filter 'ret == 0')          # polls that found nothing
+for s in write sendto; do
+  F+=(-e syscalls:sys_exit_$s --filter 'ret == -11')
+  F+=(-e syscalls:sys_exit_$s --filter "ret >= 0 && ret < $size")
+done
+export -f rx cpu lcpu; export port spid lpid secs
+# The window is the inner command's run (perf enables the counters before starting it), so the
+# bytes and CPU read inside it bracket exactly what was counted.
+# The load generator's own epoll_wait calls per request (how batched the server's replies reach it).
+perf stat -x, -e task-clock,syscalls:sys_enter_epoll_wait -p $lpid -o /tmp/echo_sc_lperf.$$ -- sleep "$secs" &
+lperf=$!
+perf stat -x, -e "$E" "${F[@]}" -p $spid -o /tmp/echo_sc_perf.$$ -- \
+  bash -c 'echo "$(rx) $(cpu) $(lcpu)" >/tmp/echo_sc_w0.'$$'; sleep "$secs"; echo "$(rx) $(cpu) $(lcpu)" >/tmp/echo_sc_w1.'$$
+wait $lperf
+read -r rx0 c0u c0s l0 v0 </tmp/echo_sc_w0.$$; read -r rx1 c1u c1s l1 v1 </tmp/echo_sc_w1.$$
+wait $lpid
+kill $spid; wait $spid 2>/dev/null
+req=$(( (rx1 - rx0) / size ))
+tck=$(getconf CLK_TCK)
+echo "# $name size=$size window=${secs}s requests=$req ($(grep -o 'rps=[0-9]*' /tmp/echo_sc_load.$$) over the load's run) load: $(cut -d' ' -f1 /proc/loadavg)"
+# perf -x, lines: value,unit,event,... ; filtered events appear in order: EAGAIN, short (per syscall)
+awk -F, -v req="$req" '
+  /^#/ || NF < 3 { next }
+  { ev = $3; sub(/^syscalls:sys_(enter|exit)_/, "", ev); sub(/^probe_libc:/, "", ev)
+    if ($3 ~ /sys_enter_epoll_wait/ && seen_ew++) ev = "epoll_wait(timeout=0)"
+    else if ($3 ~ /sys_exit_epoll_wait/) ev = "epoll_wait=0 events"
+    else if ($3 ~ /sys_exit_/) { k[ev]++; ev = ev (k[ev] == 1 ? "=EAGAIN" : "<size") }
+    v = $1; if (v == "<not counted>" || v == "<not supported>") v = 0
+    if (v + 0 == 0 && ev !~ /task-clock|context|EAGAIN|<size|epoll|read|write|recv|send|malloc|free/) next
+    if (ev == "task-clock") printf "%-22s %12.0f ms %7.2f us/req\n", ev, v, v * 1000 / req; else
+    printf "%-22s %12.0f %10.4f /req\n", ev, v, (req > 0 ? v / req : 0) }' /tmp/echo_sc_perf.$$
+awk -v u=$(( c1u - c0u )) -v s=$(( c1s - c0s )) -v l=$(( l1 - l0 )) -v v=$(( v1 - v0 )) -v t="$tck" -v req="$req" 'BEGIN {
+  printf "%-22s %12.2f us/req\n%-22s %12.2f us/req\n%-22s %12.2f us/req\n", "cpu_user", u / t / req * 1e6,
+         "cpu_sys", s / t / req * 1e6, "cpu_total", (u + s) / t / req * 1e6
+  printf "%-22s %12.2f us/req\n%-22s %12.4f /req\n", "load_gen_cpu", l / t / req * 1e6, "load_gen_sleeps", v / req }'
+awk -F, -v req="$req" '$3 == "task-clock" { printf "%-22s %12.2f us/req\n", "load_gen_task_clock", $1 * 1000 / req }
+  $3 ~ /epoll_wait/ { printf "%-22s %12.0f %10.4f /req\n", "load_gen_epoll_wait", $1, $1 / req }' /tmp/echo_sc_lperf.$$
+rm -f /tmp/echo_sc_lperf.$$
+rm -f /tmp/echo_sc_perf.$$ /tmp/echo_sc_load.$$ /tmp/echo_sc_w0.$$ /tmp/echo_sc_w1.$$
