@@ -32,6 +32,10 @@ rx() { ss -tinH state established "( sport = :$port )" | grep -o 'bytes_received
 cpu() { awk '{print $14, $15}' /proc/$spid/stat; }
 # the load generator's CPU and voluntary context switches (its sleeps in epoll_wait): it saturates
 # its core, so what it spends per request bounds req/s
+# ksoftirqd on each CPU (loopback receive work deferred there is nobody's process CPU) and the
+# server's voluntary (sleeps in epoll_wait) / involuntary (preempted) context switches
+ksirq() { for c in 0 1; do awk '{printf "%d ", $14 + $15}' /proc/$(pgrep -x ksoftirqd/$c)/stat; done
+          awk '/^voluntary_ctxt/ {v = $2} /^nonvoluntary_ctxt/ {n = $2} END {printf "%d %d", v, n}' /proc/$spid/status; }
 lcpu() { echo "$(awk '{print $14 + $15}' /proc/$lpid/stat) $(awk '/^voluntary_ctxt/ {print $2}' /proc/$lpid/status)"; }
 E=task-clock,context-switches,cpu-migrations${EXTRA_EVENTS:+,$EXTRA_EVENTS}  # e.g. probe_libc:malloc (perf probe -x libc malloc)
 for s in read write recvfrom sendto recvmsg sendmsg readv writev epoll_wait epoll_pwait epoll_ctl \
@@ -49,16 +53,16 @@ for s in write sendto; do
   F+=(-e syscalls:sys_exit_$s --filter 'ret == -11')
   F+=(-e syscalls:sys_exit_$s --filter "ret >= 0 && ret < $size")
 done
-export -f rx cpu lcpu; export port spid lpid secs
+export -f rx cpu lcpu ksirq; export port spid lpid secs
 # The window is the inner command's run (perf enables the counters before starting it), so the
 # bytes and CPU read inside it bracket exactly what was counted.
 # The load generator's own epoll_wait calls per request (how batched the server's replies reach it).
 perf stat -x, -e task-clock,syscalls:sys_enter_epoll_wait -p $lpid -o /tmp/echo_sc_lperf.$$ -- sleep "$secs" &
 lperf=$!
 perf stat -x, -e "$E" "${F[@]}" -p $spid -o /tmp/echo_sc_perf.$$ -- \
-  bash -c 'echo "$(rx) $(cpu) $(lcpu)" >/tmp/echo_sc_w0.'$$'; sleep "$secs"; echo "$(rx) $(cpu) $(lcpu)" >/tmp/echo_sc_w1.'$$
+  bash -c 'echo "$(rx) $(cpu) $(lcpu) $(ksirq)" >/tmp/echo_sc_w0.'$$'; sleep "$secs"; echo "$(rx) $(cpu) $(lcpu) $(ksirq)" >/tmp/echo_sc_w1.'$$
 wait $lperf
-read -r rx0 c0u c0s l0 v0 </tmp/echo_sc_w0.$$; read -r rx1 c1u c1s l1 v1 </tmp/echo_sc_w1.$$
+read -r rx0 c0u c0s l0 v0 k00 k10 sv0 sn0 </tmp/echo_sc_w0.$$; read -r rx1 c1u c1s l1 v1 k01 k11 sv1 sn1 </tmp/echo_sc_w1.$$
 wait $lpid
 kill $spid; wait $spid 2>/dev/null
 req=$(( (rx1 - rx0) / size ))
@@ -79,6 +83,9 @@ awk -v u=$(( c1u - c0u )) -v s=$(( c1s - c0s )) -v l=$(( l1 - l0 )) -v v=$(( v1 
   printf "%-22s %12.2f us/req\n%-22s %12.2f us/req\n%-22s %12.2f us/req\n", "cpu_user", u / t / req * 1e6,
          "cpu_sys", s / t / req * 1e6, "cpu_total", (u + s) / t / req * 1e6
   printf "%-22s %12.2f us/req\n%-22s %12.4f /req\n", "load_gen_cpu", l / t / req * 1e6, "load_gen_sleeps", v / req }'
+awk -v a=$(( k01 - k00 )) -v b=$(( k11 - k10 )) -v v=$(( sv1 - sv0 )) -v n=$(( sn1 - sn0 )) -v t="$tck" -v req="$req" -v secs="$secs" 'BEGIN {
+  printf "%-22s %12.4f /req\n%-22s %12.4f /req\n", "server_sleeps", v / req, "server_preempted", n / req
+  printf "%-22s %12.1f %% of CPU0\n%-22s %12.1f %% of CPU1\n", "ksoftirqd/0", a / t / secs * 100, "ksoftirqd/1", b / t / secs * 100 }'
 awk -F, -v req="$req" '$3 == "task-clock" { printf "%-22s %12.2f us/req\n", "load_gen_task_clock", $1 * 1000 / req }
   $3 ~ /epoll_wait/ { printf "%-22s %12.0f %10.4f /req\n", "load_gen_epoll_wait", $1, $1 / req }' /tmp/echo_sc_lperf.$$
 rm -f /tmp/echo_sc_lperf.$$
