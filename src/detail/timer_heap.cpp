@@ -158,13 +158,8 @@ void timer_heap::pop_top() noexcept {
     node(i) = node(best);
     i = best;
   }
-  while (i > 0) {
-    std::size_t parent = (i - 1) / 4;
-    if (!last.before(node(parent))) break;
-    node(i) = node(parent);
-    i = parent;
-  }
   node(i) = last;
+  sift_up(i);
 }
 
 void timer_heap::sift_up(std::size_t i) noexcept {

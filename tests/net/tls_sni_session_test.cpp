@@ -59,6 +59,14 @@ auto line_echo(std::shared_ptr<server_log> log) -> asyncio::client_connected_cb 
   };
 }
 
+// A TLS line-echo server on an ephemeral loopback port, logging into `log`.
+auto start_line_echo(asyncio::ssl_context ctx, std::shared_ptr<server_log> log) -> task<asyncio::server> {
+  asyncio::client_connected_cb cb = line_echo(std::move(log));
+  asyncio::server_options so;
+  so.ssl = std::move(ctx);
+  co_return co_await asyncio::start_server(cb, "127.0.0.1", 0, so);
+}
+
 // Connects, exchanges one line (so that a TLS 1.3 ticket has arrived), returns the TLS facts.
 struct client_view {
   std::string subject;
@@ -101,10 +109,7 @@ TEST(TlsSni, CallbackChoosesTheCertificatePerHostName) {
       return std::nullopt;
     });
     auto log = std::make_shared<server_log>();
-    asyncio::client_connected_cb cb = line_echo(log);
-    asyncio::server_options so;
-    so.ssl = sctx;
-    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0, so);
+    auto srv = co_await start_line_echo(sctx, log);
 
     // The client checks the host name: only the sni.test certificate verifies for "sni.test".
     client_view a = co_await talk(srv.port(), options_for(client_ctx(), "sni.test"));
@@ -131,10 +136,7 @@ TEST(TlsSni, ThrowingCallbackRefusesTheHandshake) {
       return std::nullopt;
     });
     auto log = std::make_shared<server_log>();
-    asyncio::client_connected_cb cb = line_echo(log);
-    asyncio::server_options so;
-    so.ssl = sctx;
-    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0, so);
+    auto srv = co_await start_line_echo(sctx, log);
 
     auto opts = options_for(client_ctx(), "elsewhere.test");
     bool refused = false;
@@ -164,10 +166,7 @@ TEST(TlsSni, AlpnComesFromTheChosenContext) {
       return std::nullopt;
     });
     auto log = std::make_shared<server_log>();
-    asyncio::client_connected_cb cb = line_echo(log);
-    asyncio::server_options so;
-    so.ssl = sctx;
-    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0, so);
+    auto srv = co_await start_line_echo(sctx, log);
     auto cctx = client_ctx();
     cctx.set_alpn_protocols({"h2", "http/1.1"});
     client_view chosen = co_await talk(srv.port(), options_for(cctx, "sni.test"));
@@ -189,10 +188,7 @@ TEST(TlsSni, ClientContextRejectsTheCallback) {
 void check_resumption(std::optional<asyncio::tls_version> max_version) {
   asyncio::run([](std::optional<asyncio::tls_version> max) -> task<void> {
     auto log = std::make_shared<server_log>();
-    asyncio::client_connected_cb cb = line_echo(log);
-    asyncio::server_options so;
-    so.ssl = localhost_ctx();
-    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0, so);
+    auto srv = co_await start_line_echo(localhost_ctx(), log);
     auto cctx = client_ctx();
     if (max) cctx.set_maximum_version(*max);
 
@@ -224,19 +220,13 @@ TEST(TlsSession, ResumesTls12) { check_resumption(asyncio::tls_version::tls1_2);
 TEST(TlsSession, SessionOfAnotherContextFallsBackToAFullHandshake) {
   asyncio::run([]() -> task<void> {
     auto log = std::make_shared<server_log>();
-    asyncio::client_connected_cb cb = line_echo(log);
-    asyncio::server_options so;
-    so.ssl = localhost_ctx();
-    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0, so);
+    auto srv = co_await start_line_echo(localhost_ctx(), log);
     client_view first = co_await talk(srv.port(), options_for(client_ctx(), "localhost"));
     EXPECT_TRUE(first.session.has_value());
 
     // A second server (new keys for its tickets) cannot resume the first one's session.
     auto log2 = std::make_shared<server_log>();
-    asyncio::client_connected_cb cb2 = line_echo(log2);
-    asyncio::server_options so2;
-    so2.ssl = localhost_ctx();
-    auto srv2 = co_await asyncio::start_server(cb2, "127.0.0.1", 0, so2);
+    auto srv2 = co_await start_line_echo(localhost_ctx(), log2);
     auto opts = options_for(client_ctx(), "localhost");
     opts.session = first.session;
     client_view other = co_await talk(srv2.port(), opts);
@@ -250,10 +240,7 @@ TEST(TlsSession, SessionOfAnotherContextFallsBackToAFullHandshake) {
 TEST(TlsSession, ServerSideStartTlsRefusesASession) {
   asyncio::run([]() -> task<void> {
     auto log = std::make_shared<server_log>();
-    asyncio::client_connected_cb cb = line_echo(log);
-    asyncio::server_options so;
-    so.ssl = localhost_ctx();
-    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0, so);
+    auto srv = co_await start_line_echo(localhost_ctx(), log);
     client_view first = co_await talk(srv.port(), options_for(client_ctx(), "localhost"));
     co_await srv.shutdown(1s);
 
