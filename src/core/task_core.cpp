@@ -12,7 +12,10 @@ namespace {
 std::atomic<std::uint64_t> task_counter{0};
 }
 
-completion::~completion() { delete extras_; }
+void completion::free_extras(completion_extras* e) noexcept { delete e; }
+
+// finished_task is meant to fill one 48-byte class of the frame pool (W1; task_core.hpp).
+static_assert(sizeof(void*) != 8 || sizeof(finished_task) == 48);
 
 void completion::add_waiter(completion_waiter& w) noexcept {
   w.next = waiters_;
@@ -85,6 +88,11 @@ auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
 }
 
 void completion::last_release() noexcept {
+  if (compact_) {
+    // A finished_task holds a plain value and no context: freeing it releases nothing else.
+    delete static_cast<finished_task*>(this);
+    return;
+  }
   if (outcome_ == outcome::exception && !retrieved_ && has_exception()) [[unlikely]] report_unretrieved();
   // Freeing a frame can drop the last reference to another task (a handle among its parameters or
   // locals), whose frame holds the next one, and so on: a chain of 100,000 tasks each awaiting the
@@ -108,7 +116,7 @@ void completion::last_release() noexcept {
 }
 
 void completion::free_storage() noexcept {
-  if (is_task_) static_cast<task_core*>(this)->destroy_frame();
+  if (is_task_) static_cast<task_core*>(this)->destroy_frame();  // (finished_task: last_release)
   else static_cast<future_base*>(this)->destroy_fn(static_cast<future_base*>(this));
 }
 
@@ -197,13 +205,19 @@ void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> 
 
 auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::coroutine_handle<> {
   resume_ = root;  // from now on resume_ names the frame to destroy (task_core::destroy_frame)
-  if (!waiters_ && !extras_ && !must_cancel_) {
-    // A value, nobody waiting, no callback, name or exception (extras_ holds all of those): the
-    // usual end of a task that nobody awaits yet, e.g. one finishing inside create_task (W1).
-    outcome_ = outcome::value;
-    loop_->unregister_task(*this);
-    return std::noop_coroutine();
-  }
+  if (waiters_ || extras_ || must_cancel_) [[unlikely]] return finish_root_completing();
+  // A value, nobody waiting, no callback, name or exception (extras_ holds all of those): the
+  // usual end of a task that nobody awaits yet, e.g. one finishing inside create_task (W1).
+  outcome_ = outcome::value;
+  // A task finishing inside its eager start is not in the registry; if a handle exists, dropping
+  // the loop's reference frees nothing (event_loop::unregister_task otherwise).
+  if (registry_index_ == not_registered && refs_ > 1) [[likely]] --refs_;
+  else loop_->unregister_task(*this);
+  return std::noop_coroutine();
+}
+
+// finish_root's general case, out of line so that the common one saves no registers.
+[[gnu::noinline]] auto promise_base::finish_root_completing() noexcept -> std::coroutine_handle<> {
   outcome o = outcome::value;
   if (has_exception()) {
     o = outcome::exception;

@@ -65,6 +65,8 @@ struct promise_base : task_core {
   /// Finishes a root frame: records the outcome, wakes waiters, leaves the loop's registry.
   /// Returns the frame to transfer to (the first waiter) or noop.
   auto finish_root(std::coroutine_handle<> root) noexcept -> std::coroutine_handle<>;
+  /// finish_root when there are waiters, extras (exception, callbacks...) or a pending cancel.
+  auto finish_root_completing() noexcept -> std::coroutine_handle<>;
 
   /// Where a finished non-root frame goes next: its continuation, unless the inline budget is
   /// spent, in which case the continuation is posted to the ready queue.

@@ -26,6 +26,17 @@ struct task_options {
   bool eager = true;
 };
 
+template <class T>
+class task_handle;
+
+/// Wraps the coroutine in a task owned by the running loop and starts it: eagerly by default (it
+/// runs synchronously up to its first suspension before create_task returns), or scheduled.
+///
+/// Throws asyncio::error if no loop runs on this thread.
+template <class T>
+auto create_task(task<T> coro, task_options options = {},
+                 std::source_location where = std::source_location::current()) -> task_handle<T>;
+
 /// A type-erased reference to a task: everything of Python's Task except result().
 ///
 /// Thread safety: loop-affine.
@@ -191,38 +202,72 @@ class [[nodiscard]] task_handle : public any_task {
     (void)t.take_exception_ptr();  // marks an exception as retrieved
     if (t.cancelled()) t.throw_cancelled();
   }
+  // What a finished_task stores for T (detail::compactable_result<T> only).
+  using compact_type = std::conditional_t<std::is_reference_v<T>, std::remove_reference_t<T>*, T>;
+
+  // The result of a finished task, in its frame's promise or (compactable T) in a finished_task.
+  static auto value_of(detail::task_core& t) -> decltype(auto) {
+    if constexpr (detail::compactable_result<T>) {
+      if (t.compact()) {
+        if constexpr (std::is_void_v<T>) return;
+        else if constexpr (std::is_reference_v<T>) return static_cast<T>(*t.compact_result<compact_type>());
+        else return t.compact_result<T>();
+      }
+    }
+    return static_cast<promise_type_of_task&>(t).value();
+  }
   static auto result_of(detail::task_core& t) -> decltype(auto) {
     check_result(t);
-    auto& p = static_cast<promise_type_of_task&>(t);
     if constexpr (std::is_void_v<T>) {
-      p.value();
+      value_of(t);
+    } else if constexpr (std::is_reference_v<T>) {
+      return value_of(t);  // refers to an object outside the task: as the coroutine returned it
     } else {
-      return std::as_const(p.value());
+      return std::as_const(value_of(t));
     }
   }
   static auto take_result_of(detail::task_core& t) -> T {
     check_result(t);
-    auto& p = static_cast<promise_type_of_task&>(t);
     if constexpr (std::is_void_v<T>) {
-      p.value();
+      value_of(t);
     } else if constexpr (std::is_reference_v<T>) {
-      return p.value();
+      return value_of(t);
     } else {
-      return std::move(p.value());
+      return std::move(value_of(t));
     }
   }
+
+  /// Replaces a task that finished inside create_task by a finished_task, when it can (see there).
+  void compact_if_finished() noexcept {
+    if constexpr (detail::compactable_result<T>) {
+      if (!core_->done() || !detail::finished_task::can_replace(*core_)) return;
+      auto& p = static_cast<promise_type_of_task&>(*core_);
+      detail::finished_task* box;
+      try {
+        if constexpr (std::is_void_v<T>) box = new detail::finished_task(p.loop());
+        else if constexpr (std::is_reference_v<T>) box = new detail::finished_task(p.loop(), p.value_);
+        else box = new detail::finished_task(p.loop(), p.value_);
+      } catch (...) {
+        return;  // no memory for the box: keep the frame
+      }
+      // Our reference was the frame's last (can_replace): free it now, so that the next frame
+      // reuses it while it is in cache. Directly, not through release(): nothing to report.
+      core_ = box;
+      p.destroy_frame();
+    }
+  }
+
+  template <class U>
+  friend auto create_task(task<U> coro, task_options options, std::source_location where) -> task_handle<U>;
 };
 
-/// Wraps the coroutine in a task owned by the running loop and starts it: eagerly by default (it
-/// runs synchronously up to its first suspension before create_task returns), or scheduled.
-///
-/// Throws asyncio::error if no loop runs on this thread.
+// create_task (declared, with its documentation, above any_task).
 template <class T>
-auto create_task(task<T> coro, task_options options = {},
-                 std::source_location where = std::source_location::current()) -> task_handle<T> {
+auto create_task(task<T> coro, task_options options, std::source_location where) -> task_handle<T> {
   auto h = coro.release();
   task_handle<T> result(&h.promise());  // hold a reference before the task may finish
   detail::promote_to_task(get_running_loop(), h.promise(), h, options, &where);
+  result.compact_if_finished();
   return result;
 }
 

@@ -17,10 +17,13 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <new>
 #include <source_location>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include <asyncio/detail/frame_allocator.hpp>
 #include <asyncio/detail/unique_function.hpp>
 
 namespace asyncio {
@@ -161,7 +164,10 @@ class completion {
   }
 
  protected:
-  ~completion();
+  ~completion() {
+    if (extras_) [[unlikely]] free_extras(extras_);
+  }
+  static void free_extras(completion_extras* e) noexcept;
   /// Sets the outcome and wakes every waiter. Returns the first waiter's task (which the caller may
   /// resume by symmetric transfer) if `hand_first` is true; otherwise schedules all.
   auto complete(outcome o, bool hand_first) noexcept -> task_core*;
@@ -177,11 +183,15 @@ class completion {
   // The header is one 8-byte word pair (W3): the reference count shares its word with four flags,
   // the registry index (at most 2^24 unfinished tasks per loop; register_task checks) with the
   // outcome. cancel_requests (cancelling()) lives in the extras: cancellation allocates them anyway.
-  std::uint32_t refs_ : 28 = 1;
+  std::uint32_t refs_ : 27 = 1;
   bool retrieved_ : 1 = false;    // result()/exception() was called or the task was awaited
   bool is_task_ : 1 = false;
   bool must_cancel_ : 1 = false;  // task: a cancel is pending delivery at the next suspension
   bool started_ : 1 = false;      // task: its coroutine has begun running
+  bool compact_ : 1 = false;      // task: a finished_task block, not a coroutine frame
+  // Starts a new 32-bit unit: without it clang merges both words' bit-fields into one 56-bit
+  // unit, and a change of refs_ becomes a 7-byte read-modify-write (W1: finish_root, release).
+  std::uint32_t : 0;
   std::uint32_t registry_index_ : 24 = not_registered;  // task: position in the loop's task registry
   outcome outcome_ = outcome::pending;
   // A frame is either a task (a root, or a future) with waiters, or a lazily awaited frame with
@@ -269,7 +279,11 @@ class task_core : public completion {
     event_loop* loop_ = nullptr;
     task_core* chain_task_;
   };
-  std::coroutine_handle<> resume_;  // innermost suspended frame
+  union {
+    std::coroutine_handle<> resume_{};  // innermost suspended frame (the root frame once done)
+    // A compact finished task (finished_task below) has no frame: its result lives here instead.
+    alignas(8) unsigned char finished_value_[8];
+  };
   suspension* waiting_ = nullptr;
 
  public:
@@ -277,7 +291,58 @@ class task_core : public completion {
   /// root frame (finish_root and the unstarted path guarantee it).
   void destroy_frame() noexcept { resume_.destroy(); }
 
+  /// True if this is a finished_task: a task that finished inside create_task, moved out of its
+  /// coroutine frame (see finished_task).
+  [[nodiscard]] auto compact() const noexcept -> bool { return compact_; }
+  /// The result of a compact task (R is the stored type: the value, or a pointer for a reference).
+  template <class R>
+  [[nodiscard]] auto compact_result() noexcept -> R& {
+    return *std::launder(reinterpret_cast<R*>(finished_value_));
+  }
+
   friend class asyncio::event_loop;
+  friend class finished_task;
+};
+
+/// Results small and plain enough to live in a finished_task (in place of resume_): void, a
+/// reference (stored as a pointer), or a trivially copyable value of at most 8 bytes.
+template <class T>
+struct small_trivial_value
+    : std::bool_constant<std::is_trivially_copyable_v<T> && sizeof(T) <= 8 && alignof(T) <= 8> {};
+template <class T>
+inline constexpr bool compactable_result =
+    std::disjunction_v<std::is_void<T>, std::is_reference<T>, small_trivial_value<T>>;
+
+/// A task that finished inside its eager start, kept without its coroutine frame.
+///
+/// W1 (create 1M tasks that never suspend, keep every handle, then await them): what costs most is
+/// memory touched for the first time, and a finished task needs none of its frame (its parameters,
+/// locals, resume/destroy pointers). create_task therefore copies a small result into this 48-byte
+/// block and frees the frame, which the next create_task reuses while it is still in cache.
+/// It is a task_core in every respect a handle can observe (done, value outcome, loop, name, done
+/// callbacks, identity): only task_handle's result accessors and free_storage know the difference.
+///
+/// Only taken for a task with a value outcome, no extras (no name, context, exception, callback,
+/// debug location) and no reference but the creating handle's: nobody else can hold the frame.
+class finished_task final : public task_core {
+ public:
+  template <class R>
+  finished_task(event_loop& loop, const R& result) noexcept : finished_task(loop) {
+    ::new (static_cast<void*>(finished_value_)) R(result);
+  }
+  explicit finished_task(event_loop& loop) noexcept {
+    is_task_ = true;
+    started_ = true;
+    compact_ = true;
+    outcome_ = outcome::value;
+    loop_ = &loop;
+  }
+  /// True if t (just created, finished inside its eager start) can be replaced by a finished_task.
+  [[nodiscard]] static auto can_replace(const task_core& t) noexcept -> bool {
+    return t.outcome_ == outcome::value && t.refs_ == 1 && !t.extras_;
+  }
+  static auto operator new(std::size_t size) -> void* { return frame_allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 };
 
 }  // namespace asyncio::detail
