@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -28,6 +29,14 @@ constexpr std::uint64_t io_poll_interval = 2;
 constexpr int max_eager_depth = 64;
 
 thread_local event_loop* tls_running_loop = nullptr;
+
+// epoll_wait's timeout for a deadline (ns on the loop's clock). Rounded up to whole ms: truncation
+// turns 100 us into a busy spin (TOOLCHAIN §8.9). Capped at a day before rounding, so that a
+// deadline of time_point::max() cannot overflow.
+auto ms_until(std::int64_t deadline, std::int64_t now) -> int {
+  std::int64_t wait_ns = deadline - now;
+  return wait_ns <= 0 ? 0 : static_cast<int>((std::min<std::int64_t>(wait_ns, 86'400'000'000'000) + 999'999) / 1'000'000);
+}
 
 auto env_debug() -> bool {
   const char* v = std::getenv("ASYNCIO_DEBUG");
@@ -74,6 +83,8 @@ struct event_loop::callback_interest : detail::io_interest {
 event_loop::event_loop(loop_options options)
     : clock_(options.clock), owner_(std::this_thread::get_id()) {
   debug_ = options.debug.value_or(env_debug());
+  busy_poll_max_ = std::max<std::int64_t>(0, std::chrono::duration_cast<duration>(options.busy_poll).count());
+  busy_poll_ns_ = busy_poll_max_;
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw_os_error(errno, "epoll_create1");
   // The eventfd belongs to the port: a worker may still post (and wake) after the loop is gone.
@@ -319,19 +330,14 @@ void event_loop::run_once() {
       }
       timeout_ms = 0;
     } else {
-      std::int64_t wait_ns = deadline - time().time_since_epoch().count();
-      // Round up to whole ms: truncation turns 100 us into a busy spin (TOOLCHAIN §8.9).
-      // Capped at a day before rounding, so that a deadline of time_point::max() cannot overflow.
-      timeout_ms = wait_ns <= 0 ? 0 : static_cast<int>((std::min<std::int64_t>(wait_ns, 86'400'000'000'000) + 999'999) / 1'000'000);
+      timeout_ms = ms_until(deadline, time().time_since_epoch().count());
     }
   }
   if (timeout_ms != 0) {
-    // About to block: announce it, then re-check what other threads may have handed over meanwhile
-    // (they wake the loop only if they see sleeping; see detail/loop_port.hpp).
-    port_->set_sleeping(true);
-    if (port_->has_items() || threadsafe_pending_.load(std::memory_order_seq_cst)) timeout_ms = 0;
-    poll_io(timeout_ms);
-    port_->set_sleeping(false);
+    // Busy polling (loop_options::busy_poll) only right after I/O was found (within the last two
+    // iterations: the one that ran its handlers may have polled nothing) and on the real clock.
+    bool may_spin = busy_poll_max_ > 0 && !clock_ && last_io_found_ != 0 && iterations_ - last_io_found_ <= 2;
+    sleep_io(timeout_ms, may_spin, deadline, has_timer);
   } else if (watched_fds_ > 0 && (ready_.empty() || iterations_ - last_io_poll_ >= io_poll_interval)) {
     // Tasks are ready: I/O is looked at without blocking every other iteration, not on each one
     // (tokio's event_interval, much shorter). A poll right after the previous one finds few events:
@@ -434,14 +440,56 @@ void event_loop::fire_due_timers() {
   timers_.fire_due(time().time_since_epoch().count());
 }
 
-void event_loop::poll_io(int timeout_ms) {
+void event_loop::sleep_io(int timeout_ms, bool may_spin, std::int64_t deadline, bool has_timer) {
+  // Why spin at all: see loop_options::busy_poll. Each round is one epoll_wait(0) plus a vDSO clock
+  // read; while the loop spins it is not "sleeping", so other threads' posts do not write the
+  // eventfd and are looked for here instead.
+  std::int64_t wait_from = 0;  // when the wait began (spin included): for the adaptation below
+  if (may_spin) {
+    std::int64_t now = clock::now().time_since_epoch().count();
+    wait_from = now;
+    if (busy_poll_ns_ > 0) {
+      std::int64_t until = now + busy_poll_ns_;
+      if (has_timer && deadline < until) until = deadline;  // a timer is never delayed by a spin
+      for (;;) {
+        ++busy_polls_;
+        if (poll_io(0) > 0) return;
+        if (port_->has_items() || threadsafe_pending_.load(std::memory_order_acquire)) return;
+        now = clock::now().time_since_epoch().count();
+        if (now >= until) break;
+      }
+      if (has_timer) timeout_ms = ms_until(deadline, now);  // the spin used part of the wait
+    }
+  }
+  // About to block: announce it, then re-check what other threads may have handed over meanwhile
+  // (they wake the loop only if they see sleeping; see detail/loop_port.hpp).
+  port_->set_sleeping(true);
+  if (port_->has_items() || threadsafe_pending_.load(std::memory_order_seq_cst)) timeout_ms = 0;
+  int n = poll_io(timeout_ms);
+  port_->set_sleeping(false);
+  if (!may_spin || timeout_ms == 0) return;
+  // Adapt the spin limit as the haltpoll cpuidle governor does: an event that came within the
+  // maximum after the wait began would have been caught by a longer spin (grow); one that came
+  // later, or a timeout, means spinning was wasted (halve; below 1/8 of the maximum, stop until a
+  // short sleep shows traffic again). Sparse traffic thus stops costing CPU after a few sleeps.
+  std::int64_t waited = clock::now().time_since_epoch().count() - wait_from;
+  if (n > 0 && waited <= busy_poll_max_) {
+    busy_poll_ns_ = std::min(busy_poll_max_, std::max(busy_poll_ns_ * 2, busy_poll_max_ / 8));
+  } else {
+    busy_poll_ns_ /= 2;
+    if (busy_poll_ns_ < busy_poll_max_ / 8) busy_poll_ns_ = 0;
+  }
+}
+
+auto event_loop::poll_io(int timeout_ms) -> int {
   last_io_poll_ = iterations_;
   epoll_event events[128];
   int n = ::epoll_wait(epoll_fd_, events, 128, timeout_ms);
   if (n < 0) {
-    if (errno == EINTR) return;
+    if (errno == EINTR) return 0;
     throw_os_error(errno, "epoll_wait");
   }
+  if (n > 0) last_io_found_ = iterations_;
   for (int i = 0; i < n; ++i) {
     int fd = events[i].data.fd;
     std::uint32_t ev = events[i].events;
@@ -483,6 +531,7 @@ void event_loop::poll_io(int timeout_ms) {
       }
     }
   }
+  return n;
 }
 
 void event_loop::update_fd(int fd) {
@@ -776,7 +825,7 @@ void event_loop::default_exception_handler(const exception_context& context) noe
 auto event_loop::statistics() const noexcept -> loop_statistics {
   // Tasks in their eager start are unfinished too (start_task registers them afterwards).
   return loop_statistics{ready_.size(), timers_.live(), tasks_.size() + static_cast<std::size_t>(eager_depth_),
-                         watched_fds_, iterations_};
+                         watched_fds_, iterations_, busy_polls_};
 }
 
 }  // namespace asyncio

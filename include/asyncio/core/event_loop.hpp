@@ -113,6 +113,17 @@ struct loop_options {
   /// into immediate exit (Python 3.11's Runner). It applies only on the main thread and when SIGINT
   /// still has its default action and is not blocked; false opts out (see <asyncio/signal.hpp>).
   bool handle_sigint = true;
+  /// Busy polling: after an iteration that found I/O, the loop polls again without blocking for
+  /// up to this long before it sleeps in epoll_wait (as Linux's SO_BUSY_POLL and Go's netpoller
+  /// spin). A loop that sleeps must be woken by whoever hands it work: on loopback that is the
+  /// peer's send(), which pays for the wake-up (an IPI, and on a VM an exit to the hypervisor);
+  /// a loop that finds the next event while polling spares it that, and its own sleep and wake.
+  /// Adaptive (as the kernel's haltpoll governor): the spin shrinks when the I/O came later than
+  /// the limit and grows back when a sleep ended within it, so sparse traffic stops spinning. It
+  /// never runs while tasks are ready, never past the next timer's deadline, never on a loop that
+  /// has seen no I/O lately (an idle loop sleeps at once), and never with a `clock` installed (so
+  /// virtual-time tests do not depend on real time). 0 turns it off.
+  std::chrono::microseconds busy_poll = std::chrono::microseconds(50);
 };
 
 /// Counters kept by the loop (Trio-style statistics()).
@@ -122,6 +133,7 @@ struct loop_statistics {
   std::size_t tasks = 0;          // unfinished tasks
   std::size_t watched_fds = 0;    // fds registered with the poller
   std::uint64_t iterations = 0;   // loop iterations run
+  std::uint64_t busy_polls = 0;   // non-blocking polls made while busy polling (loop_options::busy_poll)
 };
 
 /// The event loop (Python's asyncio event loop).
@@ -368,7 +380,9 @@ class event_loop {
   void set_signal_handler(int sig, detail::unique_function<void()> fn);
 
   void run_once();
-  void poll_io(int timeout_ms);
+  auto poll_io(int timeout_ms) -> int;
+  auto busy_poll_io(std::int64_t deadline, bool has_timer) -> bool;
+  void sleep_io(int timeout_ms, bool may_spin, std::int64_t deadline, bool has_timer);
   void watch_fd_slow(int fd);
   [[noreturn]] void park_io_failed(int fd, int dir) const;
   void fire_due_timers();
@@ -412,6 +426,10 @@ class event_loop {
   std::vector<detail::task_core*> tasks_;
   std::uint64_t iterations_ = 0;
   std::uint64_t last_io_poll_ = 0;  // iterations_ at the last poll_io
+  std::uint64_t last_io_found_ = 0;  // iterations_ at the last poll_io that found events
+  std::int64_t busy_poll_max_ = 0;   // ns, loop_options::busy_poll (0: off)
+  std::int64_t busy_poll_ns_ = 0;    // ns, the current (adaptive) spin limit, <= busy_poll_max_
+  std::uint64_t busy_polls_ = 0;     // statistics().busy_polls
   std::size_t watched_fds_ = 0;
 
   int epoll_fd_ = -1;
