@@ -4,7 +4,8 @@
 #
 #   bench/echo.sh                 3 repetitions, 10 s runs, every server, 1 KiB and 16 KiB
 #   REPS=1 DUR=5 bench/echo.sh    quick run
-#   ONLY="asyncio_cpp c_epoll" bench/echo.sh
+#   ONLY="asyncio_cpp c_epoll" bench/echo.sh      (in this order; asyncio_cpp_bp0 = ours with
+#                                                  loop_options::busy_poll off, for an A/B)
 #
 # Server pinned to CPU 1, load generator (echo_load -c 100) to CPU 0. Prints one line per run:
 #   name size rps p99_us server_cpu_us_per_req
@@ -39,6 +40,7 @@ fi
 server_cmd() { # name port
   case $1 in
     asyncio_cpp)     CMD=("$ROOT/build-bench/bench/bench_echo_server" "$2") ;;
+    asyncio_cpp_bp0) CMD=("$ROOT/build-bench/bench/bench_echo_server" "$2" 0) ;;  # busy_poll off
     c_epoll)         CMD=("$OUT/echo_epoll" "$2") ;;
     asio_coro)       CMD=("$OUT/echo_asio" "$2") ;;
     go_net)          CMD=(env GOMAXPROCS=1 "$OUT/echo_go" "$2") ;;
@@ -54,8 +56,7 @@ ulimit -n 65536 2>/dev/null || true
 echo "# $(date -Is) REPS=$REPS DUR=$DUR commit=$(git rev-parse --short HEAD) load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RES"
 port=19300
 for rep in $(seq 1 "$REPS"); do
-  for name in $SERVERS; do
-    [ -z "$ONLY" ] || [[ " $ONLY " == *" $name "* ]] || continue
+  for name in ${ONLY:-$SERVERS}; do
     port=$((port + 1))
     server_cmd $name $port
     taskset -c 1 "${CMD[@]}" >/dev/null 2>&1 &

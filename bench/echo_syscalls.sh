@@ -2,7 +2,8 @@
 # Syscalls per request of an echo server under a fixed load (counts, which a noisy machine does not
 # move much, unlike req/s). Needs root (perf tracepoints) and the binaries that bench/echo.sh builds.
 #
-#   bench/echo_syscalls.sh NAME SIZE [SECONDS]     NAME: asyncio_cpp | c_epoll | asio_coro
+#   bench/echo_syscalls.sh NAME SIZE [SECONDS]     NAME: asyncio_cpp | asyncio_cpp_bp0 | c_epoll | asio_coro
+#   (asyncio_cpp_bp0: our server with loop_options::busy_poll off)
 #
 # Server on CPU 1, echo_load -c 100 on CPU 0; after a 1 s warm-up, perf stat counts the server's
 # syscalls (by type, plus the EAGAIN returns and short reads/writes) over SECONDS (default 3);
@@ -16,6 +17,7 @@ name=$1; size=$2; secs=${3:-3}
 port=$((19800 + RANDOM % 100))
 case $name in
   asyncio_cpp) CMD=("$ROOT/build-bench/bench/bench_echo_server" $port) ;;
+  asyncio_cpp_bp0) CMD=("$ROOT/build-bench/bench/bench_echo_server" $port 0) ;;
   c_epoll)     CMD=("$OUT/echo_epoll" $port) ;;
   asio_coro)   CMD=("$OUT/echo_asio" $port) ;;
   *) echo "unknown server $name"; exit 1 ;;
@@ -53,16 +55,24 @@ for s in write sendto; do
   F+=(-e syscalls:sys_exit_$s --filter 'ret == -11')
   F+=(-e syscalls:sys_exit_$s --filter "ret >= 0 && ret < $size")
 done
-export -f rx cpu lcpu ksirq; export port spid lpid secs
+# Whole-CPU time (/proc/stat, incl. softirq, which tick accounting charges to no process: the
+# loopback receive path and the wake-ups it does run there) and, system-wide on CPU 1, the
+# wake-up IPIs it receives and its context switches: a server that sleeps in epoll_wait must be
+# woken by the load generator's send() on CPU 0 (try_to_wake_up + IPI; on this VM an exit).
+pcpu() { awk '/^cpu[01] / {printf "%d %d ", $2 + $3 + $4 + $7 + $8, $8}' /proc/stat; }
+perf stat -x, -a -C 1 -e irq_vectors:call_function_single_entry,irq_vectors:reschedule_entry,sched:sched_switch \
+  -o /tmp/echo_sc_c1.$$ -- sleep "$secs" &
+c1perf=$!
+export -f rx cpu lcpu ksirq pcpu; export port spid lpid secs
 # The window is the inner command's run (perf enables the counters before starting it), so the
 # bytes and CPU read inside it bracket exactly what was counted.
 # The load generator's own epoll_wait calls per request (how batched the server's replies reach it).
 perf stat -x, -e task-clock,syscalls:sys_enter_epoll_wait -p $lpid -o /tmp/echo_sc_lperf.$$ -- sleep "$secs" &
 lperf=$!
 perf stat -x, -e "$E" "${F[@]}" -p $spid -o /tmp/echo_sc_perf.$$ -- \
-  bash -c 'echo "$(rx) $(cpu) $(lcpu) $(ksirq)" >/tmp/echo_sc_w0.'$$'; sleep "$secs"; echo "$(rx) $(cpu) $(lcpu) $(ksirq)" >/tmp/echo_sc_w1.'$$
-wait $lperf
-read -r rx0 c0u c0s l0 v0 k00 k10 sv0 sn0 </tmp/echo_sc_w0.$$; read -r rx1 c1u c1s l1 v1 k01 k11 sv1 sn1 </tmp/echo_sc_w1.$$
+  bash -c 'echo "$(rx) $(cpu) $(lcpu) $(ksirq) $(pcpu)" >/tmp/echo_sc_w0.'$$'; sleep "$secs"; echo "$(rx) $(cpu) $(lcpu) $(ksirq) $(pcpu)" >/tmp/echo_sc_w1.'$$
+wait $lperf $c1perf
+read -r rx0 c0u c0s l0 v0 k00 k10 sv0 sn0 b00 q00 b10 q10 </tmp/echo_sc_w0.$$; read -r rx1 c1u c1s l1 v1 k01 k11 sv1 sn1 b01 q01 b11 q11 </tmp/echo_sc_w1.$$
 wait $lpid
 kill $spid; wait $spid 2>/dev/null
 req=$(( (rx1 - rx0) / size ))
@@ -88,5 +98,9 @@ awk -v a=$(( k01 - k00 )) -v b=$(( k11 - k10 )) -v v=$(( sv1 - sv0 )) -v n=$(( s
   printf "%-22s %12.1f %% of CPU0\n%-22s %12.1f %% of CPU1\n", "ksoftirqd/0", a / t / secs * 100, "ksoftirqd/1", b / t / secs * 100 }'
 awk -F, -v req="$req" '$3 == "task-clock" { printf "%-22s %12.2f us/req\n", "load_gen_task_clock", $1 * 1000 / req }
   $3 ~ /epoll_wait/ { printf "%-22s %12.0f %10.4f /req\n", "load_gen_epoll_wait", $1, $1 / req }' /tmp/echo_sc_lperf.$$
-rm -f /tmp/echo_sc_lperf.$$
+awk -v b0=$(( b01 - b00 )) -v q0=$(( q01 - q00 )) -v b1=$(( b11 - b10 )) -v q1=$(( q11 - q10 )) -v t="$tck" -v req="$req" 'BEGIN {
+  printf "%-22s %12.2f us/req (softirq %.2f)\n%-22s %12.2f us/req (softirq %.2f)\n", "cpu0_busy", b0 / t / req * 1e6, q0 / t / req * 1e6,
+         "cpu1_busy", b1 / t / req * 1e6, q1 / t / req * 1e6 }'
+awk -F, -v req="$req" '!/^#/ && NF > 2 { ev = $3; sub(/^.*:/, "", ev); printf "%-22s %12.0f %10.4f /req\n", "cpu1_" ev, $1, $1 / req }' /tmp/echo_sc_c1.$$
+rm -f /tmp/echo_sc_lperf.$$ /tmp/echo_sc_c1.$$
 rm -f /tmp/echo_sc_perf.$$ /tmp/echo_sc_load.$$ /tmp/echo_sc_w0.$$ /tmp/echo_sc_w1.$$

@@ -2,7 +2,9 @@
 // start_server + stream_reader::read_into + stream_writer::write/drain, one task per connection,
 // a 64 KiB buffer per connection reused for every message (TOOLCHAIN §9: no heap buffer per read).
 //
-// Usage: bench_echo_server PORT     (binds 127.0.0.1; runs until killed)
+// Usage: bench_echo_server PORT [BUSY_POLL_US]   (binds 127.0.0.1; runs until killed)
+//   BUSY_POLL_US sets loop_options::busy_poll (default: the library's; 0 turns it off), so that
+//   one binary can be measured with and without busy polling.
 #include <asyncio/asyncio.hpp>
 
 #include <cstdlib>
@@ -34,5 +36,7 @@ auto serve(std::uint16_t port) -> asyncio::task<void> {
 
 int main(int argc, char** argv) {
   auto port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 9000);
-  asyncio::run(serve(port));
+  asyncio::loop_options options;
+  if (argc > 2) options.busy_poll = std::chrono::microseconds(std::atoi(argv[2]));
+  asyncio::run(serve(port), options);
 }
