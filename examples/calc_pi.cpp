@@ -1,8 +1,9 @@
 // examples/calc_pi.cpp: seed 002's Monte Carlo pi, offloaded with to_thread.
-// ctest-args: --samples 4000000 --jobs 8 --sweep-total 20 --rounds 3 --out calc_pi_test_output
+// ctest-args: --samples 4000000 --jobs 8 --sweep-total 20 --rounds 3 --pause 20 --out calc_pi_test_output
 // ctest-timeout: 120
 //
-// Run: ./calc_pi [--samples N] [--jobs M] [--sweep-total LOG2] [--rounds R] [--no-sweep] [--out DIR]
+// Run: ./calc_pi [--samples N] [--jobs M] [--sweep-total LOG2] [--rounds R] [--pause MS] [--no-sweep]
+//                [--out DIR]
 // Shows: to_thread for CPU-heavy work, gather over many offloaded calls, the real parallel speed-up
 // (C++ has no GIL), and the lesson's efficiency sweep: njobs = 1, 2, 4 ... 4096 with
 // njobs * jobsize = 2^25, written to calc_pi_overhead.csv and plotted (log-log) into
@@ -63,6 +64,7 @@ struct options {
   std::int64_t jobs = 10;
   int sweep_total_log2 = 25;
   int rounds = 5;
+  int pause_ms = 300;
   bool sweep = true;
   std::string out = ".";
 };
@@ -71,16 +73,19 @@ auto main_task(options opt) -> asyncio::task<int> {
   std::printf("calc_pi: %u hardware threads\n", std::thread::hardware_concurrency());
   (void)co_await asyncio::to_thread(calc_pi, std::int64_t{1000}, std::uint64_t{0});  // start the pool
 
-  // Rounds alternate which of the two runs first. On this project's 2-vCPU VM the order matters:
-  // a split that starts right after the 0.27 s single call runs one of its threads ~30 % slower
-  // (thread CPU time, not preemption; measured per job, see bench/README.md), a split that runs
-  // first does not. Alternating and taking the median keeps that host effect out of the figure.
+  // Every timed run starts from an idle machine, as if each were its own program: the loop sleeps
+  // --pause ms before it. On this project's 2-vCPU KVM guest a CPU that just ran the 0.27 s single
+  // call runs the next ~0.2 s up to 30 % slower (thread CPU time per job 35-38 ms instead of 28,
+  // raw std::threads included, no steal reported; bench/README.md "calc_pi: a host effect"), so a
+  // split started right after it measures the host, not the split. Rounds also alternate which run
+  // goes first, and the median of the rounds is reported.
   std::vector<double> speedups;
   double pi1 = 0, pi2 = 0;
   for (int round = 1; round <= opt.rounds; ++round) {
     double single = 0, split = 0;
     bool split_first = round % 2 == 0;
     for (int part = 0; part < 2; ++part) {
+      if (opt.pause_ms > 0) co_await asyncio::sleep(std::chrono::milliseconds(opt.pause_ms));
       auto t0 = std::chrono::steady_clock::now();
       if ((part == 0) == split_first) {
         pi2 = co_await calc_pi_split(opt.samples / opt.jobs, opt.jobs);
@@ -101,7 +106,8 @@ auto main_task(options opt) -> asyncio::task<int> {
   std::sort(speedups.begin(), speedups.end());
   std::size_t mid = speedups.size() / 2;
   double median = speedups.size() % 2 ? speedups[mid] : (speedups[mid - 1] + speedups[mid]) / 2;
-  std::printf("speed-up of the split: %.2fx (median of %d rounds)\n", median, opt.rounds);
+  std::printf("speed-up of the split: %.2fx (median of %d rounds, %d ms idle before each run)\n", median, opt.rounds,
+              opt.pause_ms);
   if (std::fabs(pi1 - M_PI) > 0.01 || std::fabs(pi2 - M_PI) > 0.01) {
     std::printf("error: pi is off\n");
     co_return 1;
@@ -171,13 +177,14 @@ int main(int argc, char** argv) {
     else if (a == "--jobs") opt.jobs = std::stoll(value());
     else if (a == "--sweep-total") opt.sweep_total_log2 = std::stoi(value());
     else if (a == "--rounds") opt.rounds = std::stoi(value());
+    else if (a == "--pause") opt.pause_ms = std::stoi(value());
     else if (a == "--no-sweep") opt.sweep = false;
     else if (a == "--out") opt.out = value();
     else {
-      std::fprintf(stderr, "usage: %s [--samples N] [--jobs M] [--sweep-total LOG2] [--rounds R] [--no-sweep] [--out DIR]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--samples N] [--jobs M] [--sweep-total LOG2] [--rounds R] [--pause MS] [--no-sweep] [--out DIR]\n", argv[0]);
       return 2;
     }
   }
-  if (opt.jobs < 1 || opt.samples < opt.jobs || opt.rounds < 1) return 2;
+  if (opt.jobs < 1 || opt.samples < opt.jobs || opt.rounds < 1 || opt.pause_ms < 0) return 2;
   return asyncio::run(main_task(opt));
 }
