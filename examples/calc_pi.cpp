@@ -74,11 +74,12 @@ auto main_task(options opt) -> asyncio::task<int> {
   (void)co_await asyncio::to_thread(calc_pi, std::int64_t{1000}, std::uint64_t{0});  // start the pool
 
   // Every timed run starts from an idle machine, as if each were its own program: the loop sleeps
-  // --pause ms before it. On this project's 2-vCPU KVM guest a CPU that just ran the 0.27 s single
-  // call runs the next ~0.2 s up to 30 % slower (thread CPU time per job 35-38 ms instead of 28,
-  // raw std::threads included, no steal reported; bench/README.md "calc_pi: a host effect"), so a
-  // split started right after it measures the host, not the split. Rounds also alternate which run
-  // goes first, and the median of the rounds is reported.
+  // --pause ms before it. On this project's 2-vCPU KVM guest a vCPU that halts for a moment right
+  // after the 0.28 s single call (its worker parks, and the split wakes it microseconds later) runs
+  // the next 50-450 ms up to 35 % slower: thread CPU time per job 33-38 ms instead of 28, raw
+  // std::threads alike, no steal reported (bench/README.md "calc_pi: a host effect"). A run started
+  // right after the other measured the host, not the split. Rounds also alternate which run goes
+  // first, and the median of the rounds is reported.
   std::vector<double> speedups;
   double pi1 = 0, pi2 = 0;
   for (int round = 1; round <= opt.rounds; ++round) {
