@@ -3,7 +3,7 @@
 # move much, unlike req/s). Needs root (perf tracepoints) and the binaries that bench/echo.sh builds.
 #
 #   bench/echo_syscalls.sh NAME SIZE [SECONDS]     NAME: asyncio_cpp | asyncio_cpp_bp0 | c_epoll | asio_coro
-#   (asyncio_cpp_bp0: our server with loop_options::busy_poll off)
+#   (asyncio_cpp_bp0: our server with loop_options::busy_poll off; LIGHT=1: sleeps and wake-ups only)
 #
 # Server on CPU 1, echo_load -c 100 on CPU 0; after a 1 s warm-up, perf stat counts the server's
 # syscalls (by type, plus the EAGAIN returns and short reads/writes) over SECONDS (default 3);
@@ -55,6 +55,10 @@ for s in write sendto; do
   F+=(-e syscalls:sys_exit_$s --filter 'ret == -11')
   F+=(-e syscalls:sys_exit_$s --filter "ret >= 0 && ret < $size")
 done
+# LIGHT=1: no syscall tracepoints on the server. Tracing every syscall slows the server enough
+# that it never runs out of work, so it never sleeps: use LIGHT=1 to count its sleeps and the
+# wake-up IPIs (cpu1_*) as they are in bench/echo.sh.
+if [ "${LIGHT:-0}" = 1 ]; then E=task-clock,context-switches,cpu-migrations; F=(); fi
 # Whole-CPU time (/proc/stat, incl. softirq, which tick accounting charges to no process: the
 # loopback receive path and the wake-ups it does run there) and, system-wide on CPU 1, the
 # wake-up IPIs it receives and its context switches: a server that sleeps in epoll_wait must be
