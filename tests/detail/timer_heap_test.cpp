@@ -113,15 +113,23 @@ struct acting_target : timer_target {
   }
 };
 
+// n targets numbered 0..n-1 that append their number to log when they fire.
+auto logging_targets(std::size_t n, std::vector<int>& log) -> std::vector<acting_target> {
+  std::vector<acting_target> targets(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    targets[i].id = static_cast<int>(i);
+    targets[i].log = &log;
+  }
+  return targets;
+}
+
 TEST(TimerHeap, FireDueFiresInDeadlineOrderWithTiesInInsertionOrder) {
   timer_heap heap;
   std::vector<int> log;
-  std::vector<acting_target> targets(5000);
+  std::vector<acting_target> targets = logging_targets(5000, log);
   std::vector<std::int64_t> when(targets.size());
   std::mt19937 rng(3);
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    targets[i].id = static_cast<int>(i);
-    targets[i].log = &log;
     when[i] = rng() % 100;  // many ties, many entries per fire_due call
     heap.add(when[i], &targets[i]);
   }
@@ -153,12 +161,8 @@ TEST(TimerHeap, FireDueHonoursACancelByAnEarlierCallbackOfTheSameCall) {
   // fire in its own place (a timeout cancelling sleeping tasks does this).
   timer_heap heap;
   std::vector<int> log;
-  std::vector<acting_target> targets(22);
+  std::vector<acting_target> targets = logging_targets(22, log);
   std::vector<std::uint64_t> keys(targets.size());
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    targets[i].id = static_cast<int>(i);
-    targets[i].log = &log;
-  }
   for (std::size_t i = 0; i <= 20; ++i) keys[i] = heap.add(static_cast<std::int64_t>(i), &targets[i]);
   targets[0].action = [&] {
     heap.cancel(keys[1]);
@@ -177,11 +181,7 @@ TEST(TimerHeap, FireDueFiresATimerAddedByACallbackInDeadlineOrder) {
   // one that is not due yet: the first fires right after 0, the second is left for a later call.
   timer_heap heap;
   std::vector<int> log;
-  std::vector<acting_target> targets(14);
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    targets[i].id = static_cast<int>(i);
-    targets[i].log = &log;
-  }
+  std::vector<acting_target> targets = logging_targets(14, log);
   for (std::size_t i = 0; i < 12; ++i) heap.add(10 + static_cast<std::int64_t>(i), &targets[i]);
   targets[0].action = [&] {
     heap.add(5, &targets[12]);    // in the past: before everything still pending
@@ -201,11 +201,9 @@ TEST(TimerHeap, FireDueCancellingItselfAndEverythingElse) {
   // A callback cancels every other pending timer, fired or not, and its own (already fired) key.
   timer_heap heap;
   std::vector<int> log;
-  std::vector<acting_target> targets(40);
+  std::vector<acting_target> targets = logging_targets(40, log);
   std::vector<std::uint64_t> keys(targets.size());
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    targets[i].id = static_cast<int>(i);
-    targets[i].log = &log;
     keys[i] = heap.add(static_cast<std::int64_t>(i % 4), &targets[i]);  // ties: ids 0,4,8.. first
   }
   targets[8].action = [&] {

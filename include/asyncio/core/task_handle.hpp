@@ -244,8 +244,8 @@ class [[nodiscard]] task_handle : public any_task {
       auto& p = static_cast<promise_type_of_task&>(*core_);
       detail::finished_task* box;
       try {
+        // value_ is the value itself, or a pointer for a reference (compact_type either way).
         if constexpr (std::is_void_v<T>) box = new detail::finished_task(p.loop());
-        else if constexpr (std::is_reference_v<T>) box = new detail::finished_task(p.loop(), p.value_);
         else box = new detail::finished_task(p.loop(), p.value_);
       } catch (...) {
         return;  // no memory for the box: keep the frame
