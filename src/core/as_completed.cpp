@@ -5,7 +5,7 @@
 
 namespace asyncio::detail {
 
-completion_queue::completion_queue(std::vector<task_core*> tasks, std::optional<duration> timeout)
+completion_queue::completion_queue(std::vector<task_base*> tasks, std::optional<duration> timeout)
     : tasks_(std::move(tasks)), nodes_(std::make_unique<watch_node[]>(tasks_.size())) {
   fire = &on_timer;
   for (std::size_t i = 0; i < tasks_.size(); ++i) {

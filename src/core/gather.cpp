@@ -11,14 +11,14 @@ namespace {
 
 constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
 
-auto failed(const task_core& c) noexcept -> bool {
+auto failed(const task_base& c) noexcept -> bool {
   return c.state() == outcome::exception || c.state() == outcome::cancelled;
 }
 
 // Lives in gather_wait's frame. Invariant: done == number of children whose outcome is known
 // (either done at entry or notified through their watch_node).
 struct gather_state {
-  gather_state(const std::vector<task_core*>& cs, bool return_exc)
+  gather_state(const std::vector<task_base*>& cs, bool return_exc)
       : children(cs), nodes(std::make_unique<watch_node[]>(cs.size())), return_exceptions(return_exc) {
     for (std::size_t i = 0; i < children.size(); ++i) {
       if (children[i]->done()) {
@@ -56,7 +56,7 @@ struct gather_state {
     st->cancel_unfinished(st->cancel_message);
   }
   void cancel_unfinished(const std::string& message) noexcept {
-    for (task_core* c : children) {
+    for (task_base* c : children) {
       if (!c->done()) {
         try {
           (void)c->cancel(message);
@@ -66,10 +66,10 @@ struct gather_state {
     }
   }
   void mark_all_retrieved() noexcept {
-    for (task_core* c : children) (void)c->take_exception_ptr();
+    for (task_base* c : children) (void)c->take_exception_ptr();
   }
 
-  const std::vector<task_core*>& children;
+  const std::vector<task_base*>& children;
   std::unique_ptr<watch_node[]> nodes;
   std::size_t done = 0;
   std::size_t first_failure = none;
@@ -81,7 +81,7 @@ struct gather_state {
 
 }  // namespace
 
-auto gather_wait(std::vector<task_core*> children, bool return_exceptions) -> task<void> {
+auto gather_wait(std::vector<task_base*> children, bool return_exceptions) -> task<void> {
   gather_state st(children, return_exceptions);
   // Phase 1: until everything is done, a child failed (without return_exceptions) or we are
   // cancelled (the hook has then cancelled the children already).
@@ -97,7 +97,7 @@ auto gather_wait(std::vector<task_core*> children, bool return_exceptions) -> ta
     throw cancelled_error(st.cancel_message);
   }
   if (st.first_failure != none) {
-    task_core& first = *children[st.first_failure];
+    task_base& first = *children[st.first_failure];
     std::exception_ptr e = first.cancelled() ? nullptr : first.take_exception_ptr();
     st.mark_all_retrieved();  // as CPython: the other failures are not reported as never retrieved
     if (!e) throw cancelled_error(first.cancel_message());

@@ -14,8 +14,8 @@ std::atomic<std::uint64_t> task_counter{0};
 
 void completion::free_extras(completion_extras* e) noexcept { delete e; }
 
-// finished_task is meant to fill one 48-byte class of the frame pool (W1; task_core.hpp).
-static_assert(sizeof(void*) != 8 || sizeof(finished_task) == 48);
+// finished_task is meant to fill one 32-byte class of the frame pool (W1; task_core.hpp).
+static_assert(sizeof(void*) != 8 || sizeof(finished_task) == 32);
 
 void completion::add_waiter(completion_waiter& w) noexcept {
   w.next = waiters_;
@@ -61,7 +61,7 @@ auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
     w = next;
   }
   if (extras_ && !extras_->done_callbacks.empty()) {
-    event_loop* loop = is_task_ ? &static_cast<task_core*>(this)->loop() : running_loop();
+    event_loop* loop = is_task_ ? &static_cast<task_base*>(this)->loop() : running_loop();
     if (loop) {
       for (auto& cb : extras_->done_callbacks) loop->call_soon(std::move(cb));
     }
@@ -78,7 +78,7 @@ auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
   ctx.message = is_task_ ? "Task exception was never retrieved" : "Future exception was never retrieved";
   ctx.exception = exception_ptr();
   if (is_task_) {
-    ctx.task_name = static_cast<task_core*>(this)->task_name();
+    ctx.task_name = static_cast<task_base*>(this)->task_name();
     if (extras_ && extras_->has_location) {
       ctx.source = extras_->created_at;
       ctx.has_source = true;
@@ -120,14 +120,18 @@ void completion::free_storage() noexcept {
   else static_cast<future_base*>(this)->destroy_fn(static_cast<future_base*>(this));
 }
 
-auto task_core::task_name() -> std::string {
+auto task_base::task_name() -> std::string {
   auto& e = extras();
   if (e.name.empty()) e.name = "Task-" + std::to_string(++task_counter);
   return e.name;
 }
 
-auto task_core::cancel(std::string message) -> bool {
-  if (done()) return false;
+auto task_base::cancel(std::string message) -> bool {
+  if (done()) return false;  // a finished_task always is: only a task_core gets past here
+  return static_cast<task_core*>(this)->cancel_unfinished(std::move(message));
+}
+
+auto task_core::cancel_unfinished(std::string message) -> bool {
   loop_->check_thread("task.cancel");
   completion_extras& e = extras();
   ++e.cancel_requests;
@@ -141,7 +145,7 @@ auto task_core::cancel(std::string message) -> bool {
   return true;
 }
 
-auto task_core::uncancel() noexcept -> int {
+auto task_base::uncancel() noexcept -> int {
   if (!extras_) return 0;
   int& n = extras_->cancel_requests;
   if (n > 0) {
@@ -151,7 +155,7 @@ auto task_core::uncancel() noexcept -> int {
   return n;
 }
 
-void task_core::throw_cancelled() {
+void task_base::throw_cancelled() {
   must_cancel_ = false;
   throw cancelled_error(cancel_message());
 }
@@ -166,7 +170,7 @@ void completion_wait::cancel_source_noexcept(cancel_source_fn on_cancel, complet
 }
 
 void cancel_task_source(completion& source, const std::string& message) {
-  static_cast<task_core&>(source).cancel(message);
+  static_cast<task_base&>(source).cancel(message);
 }
 
 void throw_not_done() { throw invalid_state_error("result is not set"); }

@@ -127,7 +127,7 @@ void task_group::child_done(child* c) noexcept {
   else head_ = c->next_child;
   if (c->next_child) c->next_child->prev = c->prev;
   --size_;
-  detail::task_core* core = c->task.core();
+  detail::task_base* core = c->task.core();
   if (core->state() == detail::outcome::exception) {
     try {
       errors_.push_back(core->take_exception_ptr());

@@ -9,7 +9,7 @@ namespace asyncio::detail {
 namespace {
 
 struct wait_state : timer_target {
-  wait_state(const std::vector<task_core*>& ts, return_when r)
+  wait_state(const std::vector<task_base*>& ts, return_when r)
       : tasks(ts), nodes(std::make_unique<watch_node[]>(ts.size())), rw(r) {
     fire = &on_timer;
     for (std::size_t i = 0; i < tasks.size(); ++i) {
@@ -27,7 +27,7 @@ struct wait_state : timer_target {
     if (timer_key != timer_heap::no_timer) loop->cancel_timer(timer_key);
   }
 
-  void record(const task_core& t) noexcept {
+  void record(const task_base& t) noexcept {
     ++done;
     if (done == tasks.size() || rw == return_when::first_completed ||
         (rw == return_when::first_exception && t.state() == outcome::exception))
@@ -35,7 +35,7 @@ struct wait_state : timer_target {
   }
   static void on_done(watch_node* n) noexcept {
     auto* st = static_cast<wait_state*>(n->owner);
-    st->record(*static_cast<task_core*>(n->source));
+    st->record(*static_cast<task_base*>(n->source));
     if (st->satisfied) st->spot.wake();
   }
   static void on_timer(timer_target* self) noexcept {
@@ -45,7 +45,7 @@ struct wait_state : timer_target {
     st->spot.wake();
   }
 
-  const std::vector<task_core*>& tasks;
+  const std::vector<task_base*>& tasks;
   std::unique_ptr<watch_node[]> nodes;
   return_when rw;
   std::size_t done = 0;
@@ -58,7 +58,7 @@ struct wait_state : timer_target {
 
 }  // namespace
 
-auto wait_until(std::vector<task_core*> tasks, std::optional<duration> timeout, return_when rw) -> task<void> {
+auto wait_until(std::vector<task_base*> tasks, std::optional<duration> timeout, return_when rw) -> task<void> {
   task_core& me = co_await this_task();
   wait_state st(tasks, rw);
   if (st.satisfied) co_return;

@@ -33,7 +33,7 @@ namespace detail {
 /// the tasks); as_completed_range holds it on the heap.
 class completion_queue : timer_target {
  public:
-  completion_queue(std::vector<task_core*> tasks, std::optional<duration> timeout);
+  completion_queue(std::vector<task_base*> tasks, std::optional<duration> timeout);
   ~completion_queue();
   completion_queue(const completion_queue&) = delete;
   auto operator=(const completion_queue&) -> completion_queue& = delete;
@@ -47,7 +47,7 @@ class completion_queue : timer_target {
   static void on_done(watch_node* n) noexcept;
   static void on_timer(timer_target* self) noexcept;
 
-  std::vector<task_core*> tasks_;
+  std::vector<task_base*> tasks_;
   std::unique_ptr<watch_node[]> nodes_;
   std::deque<std::size_t> finished_;  // indices in completion order, not yet given out
   event_loop* loop_ = nullptr;
@@ -65,7 +65,7 @@ template <class T>
 class as_completed_range {
  public:
   as_completed_range(std::vector<task_handle<T>> tasks, std::optional<duration> timeout) {
-    std::vector<detail::task_core*> cores;
+    std::vector<detail::task_base*> cores;
     for (auto& h : tasks) {
       bool seen = false;
       for (auto* c : cores) seen = seen || c == h.core();

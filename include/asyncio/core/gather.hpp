@@ -71,7 +71,7 @@ concept gatherable = requires { typename gather_arg<A>::value; };
 
 /// Waits for the children as described at the top of this file; returns when all are done and
 /// none failed (or return_exceptions), else cancels the rest, waits, and throws. src/core/gather.cpp.
-auto gather_wait(std::vector<task_core*> children, bool return_exceptions) -> task<void>;
+auto gather_wait(std::vector<task_base*> children, bool return_exceptions) -> task<void>;
 
 template <class T>
 auto gather_value(task_handle<T>& h, bool owned) -> gather_value_t<T> {
@@ -101,8 +101,8 @@ auto gather_result(task_handle<T>& h, bool owned) -> result<T> {
 }
 
 template <class T>
-auto cores_of(const std::vector<task_handle<T>>& hs) -> std::vector<task_core*> {
-  std::vector<task_core*> cores;
+auto cores_of(const std::vector<task_handle<T>>& hs) -> std::vector<task_base*> {
+  std::vector<task_base*> cores;
   cores.reserve(hs.size());
   for (const auto& h : hs) cores.push_back(h.core());
   return cores;
@@ -160,8 +160,8 @@ auto gather(A... aws) -> task<std::tuple<detail::gather_value_t<typename detail:
   // Braced initialisation runs left to right: children start in argument order.
   std::tuple<task_handle<typename detail::gather_arg<A>::value>...> hs{
       detail::gather_arg<A>::to_handle(std::move(aws))...};
-  std::vector<detail::task_core*> cores = std::apply(
-      [](auto&... h) { return std::vector<detail::task_core*>{h.core()...}; }, hs);
+  std::vector<detail::task_base*> cores = std::apply(
+      [](auto&... h) { return std::vector<detail::task_base*>{h.core()...}; }, hs);
   co_await detail::gather_wait(std::move(cores), false);
   co_return detail::gather_collect<A...>(hs, std::index_sequence_for<A...>{});
 }
@@ -177,8 +177,8 @@ template <class... A>
 auto gather(return_exceptions_t, A... aws) -> task<std::tuple<result<typename detail::gather_arg<A>::value>...>> {
   std::tuple<task_handle<typename detail::gather_arg<A>::value>...> hs{
       detail::gather_arg<A>::to_handle(std::move(aws))...};
-  std::vector<detail::task_core*> cores = std::apply(
-      [](auto&... h) { return std::vector<detail::task_core*>{h.core()...}; }, hs);
+  std::vector<detail::task_base*> cores = std::apply(
+      [](auto&... h) { return std::vector<detail::task_base*>{h.core()...}; }, hs);
   co_await detail::gather_wait(std::move(cores), true);
   co_return detail::gather_collect_results<A...>(hs, std::index_sequence_for<A...>{});
 }

@@ -43,7 +43,7 @@ auto create_task(task<T> coro, task_options options = {},
 class any_task {
  public:
   any_task() noexcept = default;
-  explicit any_task(detail::task_core* core) noexcept : core_(core) {
+  explicit any_task(detail::task_base* core) noexcept : core_(core) {
     if (core_) core_->add_ref();
   }
   any_task(const any_task& o) noexcept : any_task(o.core_) {}
@@ -91,10 +91,10 @@ class any_task {
   void swap(any_task& o) noexcept { std::swap(core_, o.core_); }
 
   /// For the library's combinators.
-  [[nodiscard]] auto core() const noexcept -> detail::task_core* { return core_; }
+  [[nodiscard]] auto core() const noexcept -> detail::task_base* { return core_; }
 
  protected:
-  detail::task_core* core_ = nullptr;
+  detail::task_base* core_ = nullptr;
 };
 
 namespace detail {
@@ -182,11 +182,11 @@ class [[nodiscard]] task_handle : public any_task {
   /// instantiated for move-only results.
   template <bool Take>
   struct awaiter : detail::completion_wait {
-    explicit awaiter(detail::task_core& t) noexcept
+    explicit awaiter(detail::task_base& t) noexcept
         : completion_wait(t, on_cancel<&detail::cancel_task_source>{}) {}
     auto await_resume() -> T {
       check_cancelled();
-      auto& t = static_cast<detail::task_core&>(*source);
+      auto& t = static_cast<detail::task_base&>(*source);
       if constexpr (Take) return take_result_of(t);
       else if constexpr (std::is_void_v<T>) result_of(t);
       else return result_of(t);
@@ -197,7 +197,7 @@ class [[nodiscard]] task_handle : public any_task {
   auto operator co_await() && noexcept -> awaiter<true> { return awaiter<true>(*core_); }
 
  private:
-  static void check_result(detail::task_core& t) {
+  static void check_result(detail::task_base& t) {
     if (!t.done()) detail::throw_not_done();
     (void)t.take_exception_ptr();  // marks an exception as retrieved
     if (t.cancelled()) t.throw_cancelled();
@@ -206,7 +206,7 @@ class [[nodiscard]] task_handle : public any_task {
   using compact_type = std::conditional_t<std::is_reference_v<T>, std::remove_reference_t<T>*, T>;
 
   // The result of a finished task, in its frame's promise or (compactable T) in a finished_task.
-  static auto value_of(detail::task_core& t) -> decltype(auto) {
+  static auto value_of(detail::task_base& t) -> decltype(auto) {
     if constexpr (detail::compactable_result<T>) {
       if (t.compact()) {
         if constexpr (std::is_void_v<T>) return;
@@ -216,7 +216,7 @@ class [[nodiscard]] task_handle : public any_task {
     }
     return static_cast<promise_type_of_task&>(t).value();
   }
-  static auto result_of(detail::task_core& t) -> decltype(auto) {
+  static auto result_of(detail::task_base& t) -> decltype(auto) {
     check_result(t);
     if constexpr (std::is_void_v<T>) {
       value_of(t);
@@ -226,7 +226,7 @@ class [[nodiscard]] task_handle : public any_task {
       return std::as_const(value_of(t));
     }
   }
-  static auto take_result_of(detail::task_core& t) -> T {
+  static auto take_result_of(detail::task_base& t) -> T {
     check_result(t);
     if constexpr (std::is_void_v<T>) {
       value_of(t);
@@ -240,8 +240,8 @@ class [[nodiscard]] task_handle : public any_task {
   /// Replaces a task that finished inside create_task by a finished_task, when it can (see there).
   void compact_if_finished() noexcept {
     if constexpr (detail::compactable_result<T>) {
-      if (!core_->done() || !detail::finished_task::can_replace(*core_)) return;
-      auto& p = static_cast<promise_type_of_task&>(*core_);
+      auto& p = static_cast<promise_type_of_task&>(*core_);  // create_task's own frame
+      if (!p.done() || !detail::finished_task::can_replace(p)) return;
       detail::finished_task* box;
       try {
         // value_ is the value itself, or a pointer for a reference (compact_type either way).

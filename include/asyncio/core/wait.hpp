@@ -39,7 +39,7 @@ struct wait_result {
 
 namespace detail {
 /// Parks until `rw` holds for `tasks` or `timeout` passes. Cancels nothing. src/core/wait.cpp.
-auto wait_until(std::vector<task_core*> tasks, std::optional<duration> timeout, return_when rw) -> task<void>;
+auto wait_until(std::vector<task_base*> tasks, std::optional<duration> timeout, return_when rw) -> task<void>;
 }  // namespace detail
 
 /// Waits until `rw` holds for `tasks` or `timeout` passes (nullopt = no limit).
@@ -53,7 +53,7 @@ auto wait(std::vector<H> tasks, std::optional<duration> timeout = std::nullopt,
           return_when rw = return_when::all_completed) -> task<wait_result<H>> {
   if (tasks.empty()) throw std::invalid_argument("asyncio::wait: the set of tasks is empty");
   std::vector<H> unique;
-  std::vector<detail::task_core*> cores;
+  std::vector<detail::task_base*> cores;
   for (auto& h : tasks) {
     bool seen = false;
     for (auto* c : cores) seen = seen || c == h.core();

@@ -200,6 +200,8 @@ class completion {
     completion_waiter* waiters_ = nullptr;  // LIFO linked; reversed when woken
     void* continuation_address_;            // lazily awaited frame: the awaiting frame
     completion* next_trash_;                // released, waiting to be freed (last_release)
+    // A finished_task (below), done from birth so never waited on: its result lives here.
+    alignas(8) unsigned char finished_value_[8];
   };
   completion_extras* extras_ = nullptr;
 
@@ -212,16 +214,12 @@ class future_base : public completion {
   void (*destroy_fn)(future_base*) noexcept = nullptr;
 };
 
-/// The asyncio Task: a completion driven by a coroutine chain. Embedded in the promise of every
-/// task<T> frame and used only when that frame was promoted to a task by create_task.
-///
-/// Invariant while not done, exactly one of:
-///  (a) running: the loop is executing the task's frames (current_task() == this);
-///  (b) scheduled: on the ready queue exactly once; waiting_ may still name a suspension whose
-///      wake-up has happened (see the protocol above);
-///  (c) parked: waiting_ != nullptr and the task is on no queue; only the suspension's wake-up or
-///      its abort moves it to (b).
-class task_core : public completion {
+/// What every task has, running or finished: a completion with a loop and a name. Task handles
+/// (any_task, task_handle<T>) point at a task_base, which is either a task_core (a coroutine frame
+/// promoted by create_task) or a finished_task (a task that finished inside create_task, kept
+/// without its frame: W1). A finished_task is done from birth, so everything here that concerns
+/// running tasks checks done() before it treats the object as a task_core.
+class task_base : public completion {
  public:
   /// The task's name, "Task-N" (numbered on first use) unless one was set.
   [[nodiscard]] auto task_name() -> std::string;
@@ -234,7 +232,46 @@ class task_core : public completion {
   /// Decrements the cancel request count (Python's Task.uncancel). At zero, a cancel still waiting
   /// for delivery is dropped (CPython gh-102780 behaviour).
   auto uncancel() noexcept -> int;
+  /// Throws cancelled_error with the task's cancel message, clearing a pending must_cancel.
+  [[noreturn]] void throw_cancelled();
+  [[nodiscard]] auto must_cancel() const noexcept -> bool { return must_cancel_; }
 
+  /// Where this task was created (valid if has_location()).
+  [[nodiscard]] auto created_at() const noexcept -> std::source_location {
+    return extras_ ? extras_->created_at : std::source_location();
+  }
+
+  /// True if this is a finished_task (see there).
+  [[nodiscard]] auto compact() const noexcept -> bool { return compact_; }
+  /// The result of a finished_task (R is the stored type: the value, or a pointer for a reference).
+  template <class R>
+  [[nodiscard]] auto compact_result() noexcept -> R& {
+    return *std::launder(reinterpret_cast<R*>(finished_value_));
+  }
+
+ protected:
+  // A task's loop. A frame that is not a task (awaited lazily by `co_await f()`) never uses loop_
+  // and keeps here the task whose chain it runs in instead (promise_base::owner_task): sharing the
+  // word makes every frame 8 bytes smaller (W3).
+  union {
+    event_loop* loop_ = nullptr;
+    task_core* chain_task_;
+  };
+
+  friend class asyncio::event_loop;
+};
+
+/// The asyncio Task: a completion driven by a coroutine chain. Embedded in the promise of every
+/// task<T> frame and used only when that frame was promoted to a task by create_task.
+///
+/// Invariant while not done, exactly one of:
+///  (a) running: the loop is executing the task's frames (current_task() == this);
+///  (b) scheduled: on the ready queue exactly once; waiting_ may still name a suspension whose
+///      wake-up has happened (see the protocol above);
+///  (c) parked: waiting_ != nullptr and the task is on no queue; only the suspension's wake-up or
+///      its abort moves it to (b).
+class task_core : public task_base {
+ public:
   /// Parks the task at `s` with `h` as the frame to resume. Returns false (do not suspend) if a
   /// cancel is pending; the awaiter must then throw from await_resume via consume_cancel().
   [[nodiscard]] auto park(suspension& s, std::coroutine_handle<> h) noexcept -> bool {
@@ -258,53 +295,29 @@ class task_core : public completion {
   /// Parks the task at `s` again (an abort that keeps waiting, e.g. for a cancelled child).
   void repark(suspension& s) noexcept { waiting_ = &s; }
   [[nodiscard]] auto waiting() const noexcept -> suspension* { return waiting_; }
-  /// Throws cancelled_error with the task's cancel message, clearing a pending must_cancel.
-  [[noreturn]] void throw_cancelled();
 
   [[nodiscard]] auto resume_point() const noexcept -> std::coroutine_handle<> { return resume_; }
   void set_resume_point(std::coroutine_handle<> h) noexcept { resume_ = h; }
   [[nodiscard]] auto started() const noexcept -> bool { return started_; }
-  [[nodiscard]] auto must_cancel() const noexcept -> bool { return must_cancel_; }
 
-  /// Where this task was created (valid if has_location()).
-  [[nodiscard]] auto created_at() const noexcept -> std::source_location {
-    return extras_ ? extras_->created_at : std::source_location();
-  }
-
- protected:
-  // A task's loop. A frame that is not a task (awaited lazily by `co_await f()`) never uses loop_
-  // and keeps here the task whose chain it runs in instead (promise_base::owner_task): sharing the
-  // word makes every frame 8 bytes smaller (W3).
-  union {
-    event_loop* loop_ = nullptr;
-    task_core* chain_task_;
-  };
-  union {
-    std::coroutine_handle<> resume_{};  // innermost suspended frame (the root frame once done)
-    // A compact finished task (finished_task below) has no frame: its result lives here instead.
-    alignas(8) unsigned char finished_value_[8];
-  };
-  suspension* waiting_ = nullptr;
-
- public:
   /// Destroys the task's frame. Only once the task is done or never started, when resume_ is the
   /// root frame (finish_root and the unstarted path guarantee it).
   void destroy_frame() noexcept { resume_.destroy(); }
 
-  /// True if this is a finished_task: a task that finished inside create_task, moved out of its
-  /// coroutine frame (see finished_task).
-  [[nodiscard]] auto compact() const noexcept -> bool { return compact_; }
-  /// The result of a compact task (R is the stored type: the value, or a pointer for a reference).
-  template <class R>
-  [[nodiscard]] auto compact_result() noexcept -> R& {
-    return *std::launder(reinterpret_cast<R*>(finished_value_));
-  }
+ protected:
+  std::coroutine_handle<> resume_{};  // innermost suspended frame (the root frame once done)
+  suspension* waiting_ = nullptr;
+
+ private:
+  // task_base::cancel's work for a task that is not done yet.
+  auto cancel_unfinished(std::string message) -> bool;
 
   friend class asyncio::event_loop;
+  friend class task_base;
   friend class finished_task;
 };
 
-/// Results small and plain enough to live in a finished_task (in place of resume_): void, a
+/// Results small and plain enough to live in a finished_task (in its waiters word): void, a
 /// reference (stored as a pointer), or a trivially copyable value of at most 8 bytes.
 template <class T>
 struct small_trivial_value
@@ -316,15 +329,17 @@ inline constexpr bool compactable_result =
 /// A task that finished inside its eager start, kept without its coroutine frame.
 ///
 /// W1 (create 1M tasks that never suspend, keep every handle, then await them): what costs most is
-/// memory touched for the first time, and a finished task needs none of its frame (its parameters,
-/// locals, resume/destroy pointers). create_task therefore copies a small result into this 48-byte
-/// block and frees the frame, which the next create_task reuses while it is still in cache.
-/// It is a task_core in every respect a handle can observe (done, value outcome, loop, name, done
-/// callbacks, identity): only task_handle's result accessors and free_storage know the difference.
+/// memory touched for the first time (in this VM about 0.4 ns per byte), and a finished task needs
+/// none of its frame (its parameters, locals, resume/destroy pointers) nor a running task's fields
+/// (its suspension point and innermost frame). create_task therefore copies a small result into
+/// this 32-byte block (the result sits in the waiters word, unused once done) and frees the frame,
+/// which the next create_task reuses while it is still in cache.
+/// It is a task in every respect a handle can observe (done, value outcome, loop, name, done
+/// callbacks, identity): only task_handle's result accessors and last_release know the difference.
 ///
 /// Only taken for a task with a value outcome, no extras (no name, context, exception, callback,
 /// debug location) and no reference but the creating handle's: nobody else can hold the frame.
-class finished_task final : public task_core {
+class finished_task final : public task_base {
  public:
   template <class R>
   finished_task(event_loop& loop, const R& result) noexcept : finished_task(loop) {
