@@ -63,6 +63,7 @@ void runtime::run_loop(std::size_t index, loop_thread& slot, std::shared_ptr<thr
   tls_loop_index = index;
   loop_options lo;
   lo.debug = options_.debug;
+  lo.busy_poll = options_.busy_poll;
   event_loop loop(lo);
   // The executor is shared: no loop shuts it down at close; stop() does, after every loop closed.
   set_default_executor(loop, executor, false);

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -130,6 +133,52 @@ TEST(Runtime, ExceptionsCrossLoops) {
     co_return false;
   }(&rt));
   EXPECT_TRUE(caught);
+}
+
+// On the calling runtime loop: a byte is waiting on a socket when the loop starts watching it and
+// a second one comes from another thread 20 ms later, so the loop finds I/O and then has to wait
+// for more: a loop with busy polling polls at least once before it sleeps, one without never does
+// (the same outcome-only check as tests/core/busy_poll_test.cpp: no timing is asserted).
+auto busy_polls_between_two_messages() -> asyncio::task<std::uint64_t> {
+  int fd[2] = {-1, -1};
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd), 0);
+  EXPECT_EQ(::write(fd[1], "x", 1), 1);
+  asyncio::event_loop& loop = asyncio::get_running_loop();
+  std::uint64_t before = loop.statistics().busy_polls;
+  asyncio::event both;
+  int got = 0;
+  loop.add_reader(fd[0], [&] {
+    char buf[8];
+    while (::read(fd[0], buf, sizeof buf) > 0) ++got;
+    if (got == 2) both.set();
+  });
+  std::thread writer([w = fd[1]] {
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(::write(w, "y", 1), 1);
+  });
+  co_await both.wait();
+  writer.join();
+  loop.remove_reader(fd[0]);
+  ::close(fd[0]);
+  ::close(fd[1]);
+  co_return loop.statistics().busy_polls - before;
+}
+
+TEST(Runtime, BusyPollReachesEveryLoop) {
+  {
+    asyncio::runtime rt({.loops = 2, .busy_poll = 0us});
+    auto polls = rt.run_on_every_loop([](std::size_t) { return busy_polls_between_two_messages(); });
+    ASSERT_EQ(polls.size(), 2u);
+    EXPECT_EQ(polls[0], 0u);
+    EXPECT_EQ(polls[1], 0u);
+  }
+  {
+    asyncio::runtime rt({.loops = 2});  // the default: loop_options' busy polling
+    auto polls = rt.run_on_every_loop([](std::size_t) { return busy_polls_between_two_messages(); });
+    ASSERT_EQ(polls.size(), 2u);
+    EXPECT_GE(polls[0], 1u);
+    EXPECT_GE(polls[1], 1u);
+  }
 }
 
 }  // namespace

@@ -41,6 +41,11 @@ struct runtime_options {
   duration shutdown_timeout = std::chrono::seconds(5);
   /// Thread name prefix: "<name>-<index>".
   std::string name = "asyncio-loop";
+  /// Busy polling of every loop (loop_options::busy_poll, same default; 0 = off): how long a loop
+  /// that just found I/O keeps polling without blocking before it sleeps. A server per core spares
+  /// its clients the wake-ups of a sleeping loop; turn it off where a loop's core is shared with
+  /// other busy threads.
+  std::chrono::microseconds busy_poll = loop_options{}.busy_poll;
 };
 
 /// A set of event loops, one per thread, started by the constructor and stopped by stop() or the
