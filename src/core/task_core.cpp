@@ -16,6 +16,8 @@ void completion::free_extras(completion_extras* e) noexcept { delete e; }
 
 // finished_task is meant to fill one 32-byte class of the frame pool (W1; task_core.hpp).
 static_assert(sizeof(void*) != 8 || sizeof(finished_task) == 32);
+// A running task's state is part of every suspended task's frame (W3: bytes per task).
+static_assert(sizeof(void*) != 8 || sizeof(task_core) == 48);
 
 void completion::add_waiter(completion_waiter& w) noexcept {
   w.next = waiters_;
@@ -23,6 +25,8 @@ void completion::add_waiter(completion_waiter& w) noexcept {
 }
 
 void completion::remove_waiter(completion_waiter& w) noexcept {
+  // Done: complete() unlinked every waiter, and a finished_task keeps its value in this word.
+  if (done()) return;
   for (completion_waiter** p = &waiters_; *p; p = &(*p)->next) {
     if (*p == &w) {
       *p = w.next;

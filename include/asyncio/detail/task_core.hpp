@@ -107,8 +107,9 @@ struct completion_extras {
 /// the object. A finished task's frame is destroyed through resume_ (its root frame); a future's
 /// state through future_base::destroy_fn; exceptions live in the lazily allocated extras.
 ///
-/// Invariants: waiters_ is non-empty only while outcome_ == pending. refs_ counts task_handle /
-/// future objects plus one held by the loop while a task is unfinished.
+/// Invariants: waiters_ is non-empty only while outcome_ == pending (a finished_task reuses the
+/// word for its result). refs_ counts task_handle / future objects plus one held by the loop
+/// while a task is unfinished.
 /// Thread safety: loop-affine.
 class completion {
  public:
@@ -127,7 +128,8 @@ class completion {
 
   /// Parks `w` until this completes (FIFO wake order).
   void add_waiter(completion_waiter& w) noexcept;
-  /// Unparks `w` (e.g. when the waiting frame is destroyed). Safe if `w` is not linked.
+  /// Unparks `w` (e.g. when the waiting frame is destroyed). Safe if `w` is not linked, and a
+  /// no-op once done.
   void remove_waiter(completion_waiter& w) noexcept;
 
   /// Registers fn to run via call_soon once done (at once, via call_soon, if already done).
