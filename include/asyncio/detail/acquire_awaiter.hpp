@@ -8,7 +8,7 @@
 //
 // Cancellation and "lose nothing" (docs/design.md, DESIGN §3.3). The waiter keeps the task parked
 // on it (waiting_) until it resumes, so a cancel that arrives at any moment of the wait reaches
-// on_abort:
+// on_abort (detail/handoff_awaiter.hpp):
 //   - not yet granted: unlink from the queue; the task is scheduled and raises cancelled_error.
 //   - granted, not yet resumed: the unit is passed on to the next waiter (or returned to the pool)
 //     right away; the task, already scheduled, raises cancelled_error. This is CPython's timing (the
@@ -19,48 +19,29 @@
 //   bool try_take() noexcept           take a unit if one is free and nobody queues
 //   void pass_on() noexcept            give a unit back: to the oldest waiter, else to the pool
 //   waiter_list<acquire_awaiter>& waiters_
-#include <coroutine>
-#include <cstdint>
-
 #include <asyncio/core/task.hpp>
-#include <asyncio/detail/awaiter_misuse.hpp>
+#include <asyncio/detail/handoff_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/sync/lock_guard.hpp>
 
 namespace asyncio::detail {
 
 template <class Owner>
-class acquire_awaiter : suspension, public waiter_node {
+class acquire_awaiter : public handoff_awaiter<acquire_awaiter<Owner>, Owner> {
+  using base = handoff_awaiter<acquire_awaiter<Owner>, Owner>;
+  friend base;
+  using typename base::state;
+  using base::owner_, base::state_, base::task_;
+
  public:
-  explicit acquire_awaiter(Owner& owner) noexcept : owner_(&owner) { suspension::abort = &on_abort; }
-  /// Movable until awaited (core/awaitable.hpp: wait_for(m.acquire(), d)); the moved-from one is
-  /// inert (awaiting it stops the program, detail/awaiter_misuse.hpp).
-  acquire_awaiter(acquire_awaiter&& o) noexcept : waiter_node(), owner_(o.owner_), state_(o.state_) {
-    if (o.task_ || (o.state_ != state::idle && o.state_ != state::moved)) [[unlikely]]
-      awaiter_misuse(moved_after_await);
-    o.state_ = state::moved;
-    suspension::abort = &on_abort;
-  }
-  acquire_awaiter(const acquire_awaiter&) = delete;
-  auto operator=(const acquire_awaiter&) -> acquire_awaiter& = delete;
-  ~acquire_awaiter() {
-    if (state_ == state::parked) owner_->waiters_.remove(*this);
-    else if (state_ == state::granted) owner_->pass_on();  // frame destroyed before resuming
-  }
+  explicit acquire_awaiter(Owner& owner) noexcept : base(owner) {}
+  acquire_awaiter(acquire_awaiter&&) noexcept = default;  // until awaited (detail/handoff_awaiter.hpp)
+  ~acquire_awaiter() { this->withdraw(); }  // frame destroyed while parked or before resuming
 
   [[nodiscard]] auto await_ready() noexcept -> bool {
-    if (state_ != state::idle) [[unlikely]] awaiter_misuse(awaited_moved_from);
+    this->check_first_await();
     if (!owner_->try_take()) return false;
     state_ = state::done;
-    return true;
-  }
-  template <class P>
-  auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
-    task_core& t = task_of(h);
-    task_ = &t;
-    if (!t.park(*this, h)) return false;  // a cancel is pending: raise it from await_resume
-    state_ = state::parked;
-    owner_->waiters_.push_back(*this);  // last action (LESSONS §2)
     return true;
   }
   auto await_resume() -> lock_guard<Owner> {
@@ -73,29 +54,11 @@ class acquire_awaiter : suspension, public waiter_node {
   }
 
   /// Called by the owner when it hands a unit to this waiter (already unlinked by pop_front).
-  void grant() noexcept {
-    state_ = state::granted;
-    task_->loop().schedule(*task_);  // waiting_ stays set: a late cancel passes the unit on
-  }
+  void grant() noexcept { this->grant_and_schedule(); }
 
  private:
-  // moved: a moved-from awaiter (inert).
-  enum class state : std::uint8_t { idle, parked, granted, aborted, done, moved };
-
-  static void on_abort(suspension* self, task_core& t) noexcept {
-    auto* a = static_cast<acquire_awaiter*>(self);
-    if (a->state_ == state::parked) {
-      a->owner_->waiters_.remove(*a);
-      t.loop().schedule(t);
-    } else if (a->state_ == state::granted) {
-      a->owner_->pass_on();  // already scheduled by grant()
-    }
-    a->state_ = state::aborted;
-  }
-
-  Owner* owner_;
-  task_core* task_ = nullptr;
-  state state_ = state::idle;
+  static auto waiters(Owner& o) noexcept -> waiter_list<acquire_awaiter>& { return o.waiters_; }
+  void pass_on_grant() noexcept { owner_->pass_on(); }
 };
 
 }  // namespace asyncio::detail

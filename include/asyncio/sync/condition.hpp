@@ -9,7 +9,6 @@
 //   }
 //   // elsewhere, holding the lock: items.push_back(x); cv.notify();
 #include <cstddef>
-#include <cstdint>
 #include <exception>
 #include <iosfwd>
 #include <limits>
@@ -17,6 +16,7 @@
 #include <type_traits>
 
 #include <asyncio/core/task.hpp>
+#include <asyncio/detail/handoff_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/sync/lock.hpp>
@@ -36,41 +36,29 @@ namespace detail {
 
 /// The notification wait inside condition::wait(). A notification is handed over: a waiter
 /// cancelled after notify() chose it but before it resumed passes the notification to the next
-/// waiter (CPython 3.13, gh-112202), so notify(1) always wakes a task that will see it.
-class condition_awaiter : suspension, public waiter_node {
+/// waiter (CPython 3.13, gh-112202), so notify(1) always wakes a task that will see it. The
+/// protocol is detail/handoff_awaiter.hpp's; the grant is the notification.
+class condition_awaiter : public handoff_awaiter<condition_awaiter, condition> {
+  using base = handoff_awaiter<condition_awaiter, condition>;
+  friend base;
+
  public:
-  explicit condition_awaiter(condition& c) noexcept : c_(&c) { suspension::abort = &on_abort; }
+  explicit condition_awaiter(condition& c) noexcept : base(c) {}
   condition_awaiter(const condition_awaiter&) = delete;
   auto operator=(const condition_awaiter&) -> condition_awaiter& = delete;
-  ~condition_awaiter();
+  ~condition_awaiter() { withdraw(); }  // frame destroyed while parked or before resuming
 
   [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
-  template <class P>
-  auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
-    task_core& t = task_of(h);
-    task_ = &t;
-    if (!t.park(*this, h)) return false;
-    link();  // last action
-    return true;
-  }
   void await_resume() {
     if (task_->unpark(*this)) task_->throw_cancelled();
     state_ = state::done;
   }
   /// Called by notify(): the waiter is already unlinked.
-  void wake() noexcept {
-    state_ = state::notified;
-    task_->loop().schedule(*task_);
-  }
+  void wake() noexcept { grant_and_schedule(); }
 
  private:
-  enum class state : std::uint8_t { idle, parked, notified, aborted, done };
-  void link() noexcept;
-  static void on_abort(suspension* self, task_core& t) noexcept;
-
-  condition* c_;
-  task_core* task_ = nullptr;
-  state state_ = state::idle;
+  static auto waiters(condition& c) noexcept -> waiter_list<condition_awaiter>&;
+  void pass_on_grant() noexcept;
 };
 
 }  // namespace detail
@@ -154,24 +142,10 @@ class condition {
 };
 
 namespace detail {
-inline condition_awaiter::~condition_awaiter() {
-  if (state_ == state::parked) c_->waiters_.remove(*this);
-  else if (state_ == state::notified) c_->wake(1);  // destroyed before resuming: pass it on
+inline auto condition_awaiter::waiters(condition& c) noexcept -> waiter_list<condition_awaiter>& {
+  return c.waiters_;
 }
-inline void condition_awaiter::link() noexcept {
-  state_ = state::parked;
-  c_->waiters_.push_back(*this);
-}
-inline void condition_awaiter::on_abort(suspension* self, task_core& t) noexcept {
-  auto* w = static_cast<condition_awaiter*>(self);
-  if (w->state_ == state::parked) {
-    w->c_->waiters_.remove(*w);
-    t.loop().schedule(t);
-  } else if (w->state_ == state::notified) {
-    w->c_->wake(1);  // already scheduled; hand the notification to the next waiter
-  }
-  w->state_ = state::aborted;
-}
+inline void condition_awaiter::pass_on_grant() noexcept { owner_->wake(1); }
 }  // namespace detail
 
 inline auto condition::wait() -> task<void> {

@@ -34,7 +34,7 @@
 #include <vector>
 
 #include <asyncio/core/task.hpp>
-#include <asyncio/detail/awaiter_misuse.hpp>
+#include <asyncio/detail/handoff_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/sync/event.hpp>
@@ -271,49 +271,34 @@ using lifo_queue = basic_queue<T, detail::lifo_storage<T>>;
 
 namespace detail {
 
-/// Awaiter behind basic_queue::get().
+/// Awaiter behind basic_queue::get(). The grant is an item; a getter that will not use it (cancelled
+/// or destroyed before resuming) gives it back (detail/handoff_awaiter.hpp has the protocol).
 template <class Q>
-class queue_get_awaiter : suspension, public waiter_node {
+class queue_get_awaiter : public handoff_awaiter<queue_get_awaiter<Q>, Q> {
   using T = typename Q::value_type;
+  using base = handoff_awaiter<queue_get_awaiter<Q>, Q>;
+  friend base;
+  using typename base::state;
+  using base::owner_, base::state_, base::task_;
 
  public:
-  explicit queue_get_awaiter(Q& q) noexcept : q_(&q) { suspension::abort = &on_abort; }
-  /// Movable until awaited (core/awaitable.hpp: wait_for(q.get(), d)); the moved-from one is
-  /// inert (awaiting it stops the program, detail/awaiter_misuse.hpp).
-  queue_get_awaiter(queue_get_awaiter&& o) noexcept : waiter_node(), q_(o.q_), state_(o.state_) {
-    if (o.task_ || (o.state_ != state::idle && o.state_ != state::moved)) [[unlikely]]
-      awaiter_misuse(moved_after_await);
-    o.state_ = state::moved;
-    suspension::abort = &on_abort;
-  }
-  queue_get_awaiter(const queue_get_awaiter&) = delete;
-  auto operator=(const queue_get_awaiter&) -> queue_get_awaiter& = delete;
-  ~queue_get_awaiter() {
-    if (state_ == state::parked) q_->getters_.remove(*this);
-    else if (state_ == state::granted) q_->give_back(std::move(*item_));  // frame destroyed first
-  }
+  explicit queue_get_awaiter(Q& q) noexcept : base(q) {}
+  /// Movable until awaited (core/awaitable.hpp: wait_for(q.get(), d)).
+  queue_get_awaiter(queue_get_awaiter&& o) noexcept : base(std::move(o)) {}
+  ~queue_get_awaiter() { this->withdraw(); }  // frame destroyed while parked or before resuming
 
   [[nodiscard]] auto await_ready() -> bool {
-    if (state_ != state::idle) [[unlikely]] awaiter_misuse(awaited_moved_from);
-    if (!q_->storage_.items.empty()) {
-      item_.emplace(q_->take());
+    this->check_first_await();
+    if (!owner_->storage_.items.empty()) {
+      item_.emplace(owner_->take());
       state_ = state::done;
       return true;
     }
-    if (q_->shut_down_) {
+    if (owner_->shut_down_) {
       state_ = state::shut_down_now;
       return true;
     }
     return false;
-  }
-  template <class P>
-  auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
-    task_core& t = task_of(h);
-    task_ = &t;
-    if (!t.park(*this, h)) return false;
-    state_ = state::parked;
-    q_->getters_.push_back(*this);  // last action
-    return true;
   }
   auto await_resume() -> T {
     if (state_ == state::shut_down_now) throw queue_shut_down();
@@ -328,85 +313,52 @@ class queue_get_awaiter : suspension, public waiter_node {
   /// The queue hands this (unlinked) getter an item.
   void grant(T&& item) {
     item_.emplace(std::move(item));
-    state_ = state::granted;
-    task_->loop().schedule(*task_);  // still parked on us: a late cancel gives the item back
-  }
-  void wake_shut_down() noexcept {
-    state_ = state::shut_down;
-    task_->loop().schedule(*task_);
+    this->grant_and_schedule();  // still parked on us: a late cancel gives the item back
   }
 
  private:
-  // moved: a moved-from awaiter (inert).
-  enum class state : std::uint8_t { idle, parked, granted, shut_down, shut_down_now, aborted, done, moved };
-
-  static void on_abort(suspension* self, task_core& t) noexcept {
-    auto* g = static_cast<queue_get_awaiter*>(self);
-    if (g->state_ == state::parked) {
-      g->q_->getters_.remove(*g);
-      t.loop().schedule(t);
-    } else if (g->state_ == state::granted) {
-      // Already scheduled by grant(). If putting it back cannot allocate, noexcept terminates:
-      // better than losing the item silently.
-      g->q_->give_back(std::move(*g->item_));
-      g->item_.reset();
-    }
-    g->state_ = state::aborted;
+  static auto waiters(Q& q) noexcept -> waiter_list<queue_get_awaiter>& { return q.getters_; }
+  void pass_on_grant() noexcept {
+    // If putting it back cannot allocate, noexcept terminates: better than losing the item silently.
+    owner_->give_back(std::move(*item_));
+    item_.reset();
   }
 
-  Q* q_;
-  task_core* task_ = nullptr;
   std::optional<T> item_;
-  state state_ = state::idle;
 };
 
-/// Awaiter behind basic_queue::put(item). Holds the item until the queue accepts it.
+/// Awaiter behind basic_queue::put(item). Holds the item until the queue accepts it. A putter is
+/// never left granted: accept_item() moves its item in and ends the wait at once (see the header).
 template <class Q>
-class queue_put_awaiter : suspension, public waiter_node {
+class queue_put_awaiter : public handoff_awaiter<queue_put_awaiter<Q>, Q> {
   using T = typename Q::value_type;
+  using base = handoff_awaiter<queue_put_awaiter<Q>, Q>;
+  friend base;
+  using typename base::state;
+  using base::owner_, base::state_, base::task_;
 
  public:
-  queue_put_awaiter(Q& q, T&& item) : q_(&q), item_(std::move(item)) { suspension::abort = &on_abort; }
-  /// Movable until awaited (core/awaitable.hpp: wait_for(q.put(x), d)), item included; the
-  /// moved-from one is inert (awaiting it stops the program, detail/awaiter_misuse.hpp).
+  queue_put_awaiter(Q& q, T&& item) : base(q), item_(std::move(item)) {}
+  /// Movable until awaited (core/awaitable.hpp: wait_for(q.put(x), d)), item included.
   queue_put_awaiter(queue_put_awaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
-      : waiter_node(), q_(o.q_), item_(std::move(o.item_)), state_(o.state_) {
-    if (o.task_ || (o.state_ != state::idle && o.state_ != state::moved)) [[unlikely]]
-      awaiter_misuse(moved_after_await);
-    o.state_ = state::moved;
-    suspension::abort = &on_abort;
-  }
-  queue_put_awaiter(const queue_put_awaiter&) = delete;
-  auto operator=(const queue_put_awaiter&) -> queue_put_awaiter& = delete;
-  ~queue_put_awaiter() {
-    if (state_ == state::parked) q_->putters_.remove(*this);
-  }
+      : base(std::move(o)), item_(std::move(o.item_)) {}
+  ~queue_put_awaiter() { this->withdraw(); }  // frame destroyed while parked
 
   [[nodiscard]] auto await_ready() -> bool {
-    if (state_ != state::idle) [[unlikely]] awaiter_misuse(awaited_moved_from);
-    if (q_->shut_down_) {
+    this->check_first_await();
+    if (owner_->shut_down_) {
       state_ = state::shut_down_now;
       return true;
     }
-    if (q_->full()) return false;  // putters wait only while full, so none can be bypassed
-    q_->accept(std::move(item_));
+    if (owner_->full()) return false;  // putters wait only while full, so none can be bypassed
+    owner_->accept(std::move(item_));
     state_ = state::done;
-    return true;
-  }
-  template <class P>
-  auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
-    task_core& t = task_of(h);
-    task_ = &t;
-    if (!t.park(*this, h)) return false;
-    state_ = state::parked;
-    q_->putters_.push_back(*this);  // last action
     return true;
   }
   void await_resume() {
     switch (state_) {
       case state::done:
-      case state::accepted:
-        return;  // accepted: the put happened; a later cancel stays pending (see above)
+        return;  // also after accept_item(): the put happened; a later cancel stays pending
       case state::shut_down_now:
         throw queue_shut_down();
       default:
@@ -418,33 +370,17 @@ class queue_put_awaiter : suspension, public waiter_node {
 
   /// The queue has room for this (unlinked) putter: its item goes in now.
   void accept_item() {
-    state_ = state::accepted;
+    state_ = state::done;
     task_->clear_waiting(*this);  // delivered: no longer abortable (docs/design.md "Lose nothing")
     task_->loop().schedule(*task_);
-    q_->accept(std::move(item_));
-  }
-  void wake_shut_down() noexcept {
-    state_ = state::shut_down;
-    task_->loop().schedule(*task_);
+    owner_->accept(std::move(item_));
   }
 
  private:
-  // moved: a moved-from awaiter (inert).
-  enum class state : std::uint8_t { idle, parked, accepted, shut_down, shut_down_now, aborted, done, moved };
+  static auto waiters(Q& q) noexcept -> waiter_list<queue_put_awaiter>& { return q.putters_; }
+  void pass_on_grant() noexcept {}  // never granted (accept_item): nothing to hand on
 
-  static void on_abort(suspension* self, task_core& t) noexcept {
-    auto* p = static_cast<queue_put_awaiter*>(self);
-    if (p->state_ == state::parked) {
-      p->q_->putters_.remove(*p);
-      t.loop().schedule(t);
-    }
-    p->state_ = state::aborted;
-  }
-
-  Q* q_;
-  task_core* task_ = nullptr;
   T item_;
-  state state_ = state::idle;
 };
 
 }  // namespace detail
