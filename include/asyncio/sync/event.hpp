@@ -7,10 +7,12 @@
 #include <cstddef>
 #include <iosfwd>
 #include <string>
+#include <utility>
 
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/awaiter_misuse.hpp>
 #include <asyncio/detail/waiter_list.hpp>
+#include <asyncio/detail/wakeup_awaiter.hpp>
 
 namespace asyncio {
 
@@ -25,42 +27,25 @@ struct event_statistics {
 namespace detail {
 
 /// Awaiter behind event::wait(). Nothing is handed over, so a wake-up has nothing to lose: the
-/// task stays parked on it until it resumes and a late cancel still interrupts it (as CPython).
-class event_awaiter : suspension, public waiter_node {
+/// task stays parked on it until it resumes and a late cancel still interrupts it (as CPython;
+/// detail/wakeup_awaiter.hpp).
+class event_awaiter : public wakeup_awaiter<event_awaiter> {
+  using base = wakeup_awaiter<event_awaiter>;
+  friend base;
+
  public:
-  explicit event_awaiter(event& ev) noexcept : ev_(&ev) { suspension::abort = &on_abort; }
+  explicit event_awaiter(event& ev) noexcept : ev_(&ev) {}
   /// Movable until awaited (core/awaitable.hpp: wait_for(ev.wait(), d)); the moved-from one is
   /// inert (awaiting it stops the program, detail/awaiter_misuse.hpp).
-  event_awaiter(event_awaiter&& o) noexcept : waiter_node(), ev_(o.ev_) {
-    if (o.task_ || o.linked) [[unlikely]] awaiter_misuse(moved_after_await);
-    o.ev_ = nullptr;
-    suspension::abort = &on_abort;
-  }
-  event_awaiter(const event_awaiter&) = delete;
-  auto operator=(const event_awaiter&) -> event_awaiter& = delete;
-  ~event_awaiter();
+  event_awaiter(event_awaiter&& o) noexcept : base(std::move(o)), ev_(std::exchange(o.ev_, nullptr)) {}
+  ~event_awaiter() { unlink(); }
 
   [[nodiscard]] auto await_ready() const noexcept -> bool;
-  template <class P>
-  auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
-    task_core& t = task_of(h);
-    task_ = &t;
-    if (!t.park(*this, h)) return false;
-    link();  // last action
-    return true;
-  }
-  void await_resume() {
-    if (task_ && task_->unpark(*this)) task_->throw_cancelled();
-  }
-  /// Called by event::set(): the waiter is already unlinked.
-  void wake() noexcept { task_->loop().schedule(*task_); }
 
  private:
-  void link() noexcept;
-  static void on_abort(suspension* self, task_core& t) noexcept;
+  auto waiters() noexcept -> waiter_list<event_awaiter>&;
 
   event* ev_;
-  task_core* task_ = nullptr;
 };
 
 }  // namespace detail
@@ -109,20 +94,11 @@ class event {
 };
 
 namespace detail {
-inline event_awaiter::~event_awaiter() {
-  if (linked) ev_->waiters_.remove(*this);
-}
 inline auto event_awaiter::await_ready() const noexcept -> bool {
   if (!ev_) [[unlikely]] awaiter_misuse(awaited_moved_from);
   return ev_->is_set_;
 }
-inline void event_awaiter::link() noexcept { ev_->waiters_.push_back(*this); }
-inline void event_awaiter::on_abort(suspension* self, task_core& t) noexcept {
-  auto* w = static_cast<event_awaiter*>(self);
-  if (!w->linked) return;  // set() woke it already: it is scheduled and will raise
-  w->ev_->waiters_.remove(*w);
-  t.loop().schedule(t);
-}
+inline auto event_awaiter::waiters() noexcept -> waiter_list<event_awaiter>& { return ev_->waiters_; }
 }  // namespace detail
 
 }  // namespace asyncio
