@@ -23,6 +23,7 @@
 #include <asyncio/core/shield.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
+#include <asyncio/detail/distinct_tasks.hpp>
 #include <asyncio/detail/watch.hpp>
 #include <asyncio/time/clock.hpp>
 
@@ -65,15 +66,9 @@ template <class T>
 class as_completed_range {
  public:
   as_completed_range(std::vector<task_handle<T>> tasks, std::optional<duration> timeout) {
-    std::vector<detail::task_base*> cores;
-    for (auto& h : tasks) {
-      bool seen = false;
-      for (auto* c : cores) seen = seen || c == h.core();
-      if (seen) continue;
-      cores.push_back(h.core());
-      tasks_.push_back(std::move(h));
-    }
-    queue_ = std::make_unique<detail::completion_queue>(std::move(cores), timeout);
+    auto distinct = detail::drop_repeated_tasks(tasks);
+    tasks_ = std::move(distinct.handles);
+    queue_ = std::make_unique<detail::completion_queue>(std::move(distinct.cores), timeout);
   }
 
   /// The next result in completion order.

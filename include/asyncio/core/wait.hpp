@@ -18,6 +18,7 @@
 
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
+#include <asyncio/detail/distinct_tasks.hpp>
 #include <asyncio/time/clock.hpp>
 
 namespace asyncio {
@@ -52,18 +53,10 @@ template <class H>
 auto wait(std::vector<H> tasks, std::optional<duration> timeout = std::nullopt,
           return_when rw = return_when::all_completed) -> task<wait_result<H>> {
   if (tasks.empty()) throw std::invalid_argument("asyncio::wait: the set of tasks is empty");
-  std::vector<H> unique;
-  std::vector<detail::task_base*> cores;
-  for (auto& h : tasks) {
-    bool seen = false;
-    for (auto* c : cores) seen = seen || c == h.core();
-    if (seen) continue;
-    cores.push_back(h.core());
-    unique.push_back(std::move(h));
-  }
-  co_await detail::wait_until(std::move(cores), timeout, rw);
+  auto distinct = detail::drop_repeated_tasks(tasks);
+  co_await detail::wait_until(std::move(distinct.cores), timeout, rw);
   wait_result<H> out;
-  for (auto& h : unique) (h.done() ? out.done : out.pending).push_back(std::move(h));
+  for (auto& h : distinct.handles) (h.done() ? out.done : out.pending).push_back(std::move(h));
   co_return out;
 }
 
