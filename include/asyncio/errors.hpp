@@ -174,4 +174,19 @@ class exception_group : public error {
 /// A one-line description of any exception, cancelled_error included ("timeout_error: timed out").
 [[nodiscard]] auto describe(const std::exception_ptr& e) -> std::string;
 
+namespace detail {
+/// True if `e` holds a cancelled_error (false for null). One place for the rethrow-and-catch test
+/// that result<T>::cancelled() and task_group's exit logic both need.
+[[nodiscard]] inline auto is_cancelled(const std::exception_ptr& e) noexcept -> bool {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const cancelled_error&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace detail
+
 }  // namespace asyncio

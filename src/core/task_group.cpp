@@ -12,18 +12,6 @@ struct task_group::child : detail::watch_node {
   child* next_child = nullptr;
 };
 
-namespace {
-auto is_cancelled(const std::exception_ptr& e) -> bool {
-  try {
-    std::rethrow_exception(e);
-  } catch (const cancelled_error&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-}  // namespace
-
 task_group::task_group() noexcept : spot_(&on_exit_cancel, this) {}
 
 task_group::~task_group() {
@@ -183,7 +171,7 @@ auto task_group::exit(std::exception_ptr body_error) -> task<void> {
   body_running_ = false;
   deferred_.cancel();
   process_eager_done();
-  const bool body_cancelled = body_error && is_cancelled(body_error);
+  const bool body_cancelled = detail::is_cancelled(body_error);
   if (body_cancelled) propagate_cancel_ = true;
   if (body_error && !aborting_) abort();  // the body failed or was cancelled: stop the children
 

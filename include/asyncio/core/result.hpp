@@ -34,7 +34,7 @@ class result {
   [[nodiscard]] auto has_value() const noexcept -> bool { return state_.index() == 0; }
   [[nodiscard]] explicit operator bool() const noexcept { return has_value(); }
   /// True if it holds an exception and that exception is a cancelled_error.
-  [[nodiscard]] auto cancelled() const noexcept -> bool { return is_cancelled(exception()); }
+  [[nodiscard]] auto cancelled() const noexcept -> bool { return detail::is_cancelled(exception()); }
 
   /// The value. Throws: the stored exception, if there is one.
   auto value() & -> T& {
@@ -65,16 +65,6 @@ class result {
   void check() const {
     if (state_.index() == 1) std::rethrow_exception(std::get<1>(state_));
   }
-  static auto is_cancelled(const std::exception_ptr& e) noexcept -> bool {
-    if (!e) return false;
-    try {
-      std::rethrow_exception(e);
-    } catch (const cancelled_error&) {
-      return true;
-    } catch (...) {
-      return false;
-    }
-  }
   std::variant<T, std::exception_ptr> state_;
 };
 
@@ -95,16 +85,7 @@ class result<void> {
 
   [[nodiscard]] auto has_value() const noexcept -> bool { return !error_; }
   [[nodiscard]] explicit operator bool() const noexcept { return has_value(); }
-  [[nodiscard]] auto cancelled() const noexcept -> bool {
-    if (!error_) return false;
-    try {
-      std::rethrow_exception(error_);
-    } catch (const cancelled_error&) {
-      return true;
-    } catch (...) {
-      return false;
-    }
-  }
+  [[nodiscard]] auto cancelled() const noexcept -> bool { return detail::is_cancelled(error_); }
   /// Throws: the stored exception, if there is one.
   void value() const {
     if (error_) std::rethrow_exception(error_);
