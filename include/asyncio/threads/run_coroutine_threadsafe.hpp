@@ -113,13 +113,7 @@ class concurrent_future {
   /// exception otherwise.
   auto result(std::optional<duration> timeout = std::nullopt) -> T {
     std::unique_lock lock(state_->mutex);
-    auto ready = [&] { return state_->state != phase::pending; };
-    if (timeout) {
-      if (!state_->done_cv.wait_for(lock, *timeout, ready)) throw timeout_error();
-    } else {
-      state_->done_cv.wait(lock, ready);
-    }
-    if (state_->state == phase::cancelled) throw cancelled_error();
+    wait_finished(lock, timeout);
     if (state_->state == phase::exception) std::rethrow_exception(state_->error);
     if constexpr (!std::is_void_v<T>) return std::move(*state_->value);
   }
@@ -127,13 +121,7 @@ class concurrent_future {
   /// Throws: timeout_error, cancelled_error as result().
   auto exception(std::optional<duration> timeout = std::nullopt) -> std::exception_ptr {
     std::unique_lock lock(state_->mutex);
-    auto ready = [&] { return state_->state != phase::pending; };
-    if (timeout) {
-      if (!state_->done_cv.wait_for(lock, *timeout, ready)) throw timeout_error();
-    } else {
-      state_->done_cv.wait(lock, ready);
-    }
-    if (state_->state == phase::cancelled) throw cancelled_error();
+    wait_finished(lock, timeout);
     return state_->error;
   }
   /// Cancels: the future is cancelled at once (waiters wake) and the task is cancelled on its loop
@@ -157,6 +145,19 @@ class concurrent_future {
   [[nodiscard]] auto valid() const noexcept -> bool { return state_ != nullptr; }
 
  private:
+  /// What result() and exception() both do first: wait (holding `lock` on state_->mutex) until
+  /// done, at most `timeout` if given, and leave only a value or an exception to read.
+  /// Throws: timeout_error if not done in time; cancelled_error if cancelled.
+  void wait_finished(std::unique_lock<std::mutex>& lock, const std::optional<duration>& timeout) const {
+    auto ready = [&] { return state_->state != phase::pending; };
+    if (timeout) {
+      if (!state_->done_cv.wait_for(lock, *timeout, ready)) throw timeout_error();
+    } else {
+      state_->done_cv.wait(lock, ready);
+    }
+    if (state_->state == phase::cancelled) throw cancelled_error();
+  }
+
   std::shared_ptr<state> state_;
   event_loop* loop_ = nullptr;
 };
