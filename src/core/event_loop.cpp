@@ -76,6 +76,15 @@ struct event_loop::callback_interest : detail::io_interest {
     ci->running = false;
     if (ci->removed) delete ci;
   }
+
+  // add_reader/add_writer and remove_reader/remove_writer differ only in the direction (dir: 0 =
+  // read, 1 = write), so each pair is one function. callback_interests_ is indexed by fd*2 + dir.
+  static void add(event_loop& loop, int fd, int dir, detail::unique_function<void()> fn);
+  static auto remove(event_loop& loop, int fd, int dir) -> bool;
+  static void set_interest(event_loop& loop, int fd, int dir, detail::io_interest* interest) {
+    if (dir == 0) loop.set_reader_interest(fd, interest);
+    else loop.set_writer_interest(fd, interest);
+  }
 };
 
 // ---- construction ------------------------------------------------------------------------------
@@ -632,61 +641,48 @@ void event_loop::set_writer_interest(int fd, detail::io_interest* interest) {
   }
 }
 
-void event_loop::add_reader(int fd, detail::unique_function<void()> fn) {
-  check_thread("add_reader");
-  std::size_t slot = static_cast<std::size_t>(fd) * 2;
-  if (slot >= callback_interests_.size()) callback_interests_.resize(slot + 2, nullptr);
-  remove_reader(fd);
+void event_loop::callback_interest::add(event_loop& loop, int fd, int dir, detail::unique_function<void()> fn) {
+  std::size_t slot = static_cast<std::size_t>(fd) * 2 + static_cast<std::size_t>(dir);
+  auto& table = loop.callback_interests_;
+  if (slot >= table.size()) table.resize(static_cast<std::size_t>(fd) * 2 + 2, nullptr);  // both directions
+  remove(loop, fd, dir);
   auto* ci = new callback_interest;
-  ci->ready = &callback_interest::on_ready;
-  ci->loop = this;
+  ci->ready = &on_ready;
+  ci->loop = &loop;
   ci->fn = std::move(fn);
   try {
-    set_reader_interest(fd, ci);
+    set_interest(loop, fd, dir, ci);
   } catch (...) {
     delete ci;
     throw;
   }
-  callback_interests_[slot] = ci;
+  table[slot] = ci;
 }
 
-auto event_loop::remove_reader(int fd) -> bool {
-  std::size_t slot = static_cast<std::size_t>(fd) * 2;
-  if (fd < 0 || slot >= callback_interests_.size() || !callback_interests_[slot]) return false;
-  callback_interest* ci = std::exchange(callback_interests_[slot], nullptr);
-  set_reader_interest(fd, nullptr);
+auto event_loop::callback_interest::remove(event_loop& loop, int fd, int dir) -> bool {
+  std::size_t slot = static_cast<std::size_t>(fd) * 2 + static_cast<std::size_t>(dir);
+  auto& table = loop.callback_interests_;
+  if (fd < 0 || slot >= table.size() || !table[slot]) return false;
+  callback_interest* ci = std::exchange(table[slot], nullptr);
+  set_interest(loop, fd, dir, nullptr);
   if (ci->running) ci->removed = true;
   else delete ci;
   return true;
 }
+
+void event_loop::add_reader(int fd, detail::unique_function<void()> fn) {
+  check_thread("add_reader");
+  callback_interest::add(*this, fd, 0, std::move(fn));
+}
+
+auto event_loop::remove_reader(int fd) -> bool { return callback_interest::remove(*this, fd, 0); }
 
 void event_loop::add_writer(int fd, detail::unique_function<void()> fn) {
   check_thread("add_writer");
-  std::size_t slot = static_cast<std::size_t>(fd) * 2 + 1;
-  if (slot >= callback_interests_.size()) callback_interests_.resize(slot + 1, nullptr);
-  remove_writer(fd);
-  auto* ci = new callback_interest;
-  ci->ready = &callback_interest::on_ready;
-  ci->loop = this;
-  ci->fn = std::move(fn);
-  try {
-    set_writer_interest(fd, ci);
-  } catch (...) {
-    delete ci;
-    throw;
-  }
-  callback_interests_[slot] = ci;
+  callback_interest::add(*this, fd, 1, std::move(fn));
 }
 
-auto event_loop::remove_writer(int fd) -> bool {
-  std::size_t slot = static_cast<std::size_t>(fd) * 2 + 1;
-  if (fd < 0 || slot >= callback_interests_.size() || !callback_interests_[slot]) return false;
-  callback_interest* ci = std::exchange(callback_interests_[slot], nullptr);
-  set_writer_interest(fd, nullptr);
-  if (ci->running) ci->removed = true;
-  else delete ci;
-  return true;
-}
+auto event_loop::remove_writer(int fd) -> bool { return callback_interest::remove(*this, fd, 1); }
 
 // ---- shutting down ---------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -514,6 +515,38 @@ TEST(Fairness, ATaskLoopingOnSleepZeroDoesNotStarveIo) {
   int spins = asyncio::run(io_fairness_main());
   EXPECT_LE(spins, 2 * 64);
 }
+
+// add_reader/add_writer keep one callback per fd and direction: both directions of one socket can
+// be watched at once, a second add replaces the first, and a remove finds only its own direction.
+auto reader_and_writer_main() -> asyncio::task<void> {
+  int sp[2];
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp), 0);
+  event_loop& loop = asyncio::get_running_loop();
+  int replaced = 0;
+  int writable = 0;
+  int readable = 0;
+  loop.add_writer(sp[0], [&] { ++replaced; });
+  loop.add_writer(sp[0], [&] { ++writable; });  // replaces the first
+  loop.add_reader(sp[0], [&] { ++readable; });
+  EXPECT_EQ(::write(sp[1], "x", 1), 1);
+  for (int i = 0; i < 1000 && (writable == 0 || readable == 0); ++i) co_await asyncio::sleep(0s);
+  EXPECT_EQ(replaced, 0);
+  EXPECT_GT(writable, 0);
+  EXPECT_GT(readable, 0);
+  EXPECT_FALSE(loop.remove_reader(sp[1]));  // nothing watches the other end
+  EXPECT_TRUE(loop.remove_writer(sp[0]));
+  EXPECT_FALSE(loop.remove_writer(sp[0]));
+  int seen = writable;
+  co_await asyncio::sleep(0s);
+  co_await asyncio::sleep(0s);
+  EXPECT_EQ(writable, seen);  // removed: no longer called
+  EXPECT_TRUE(loop.remove_reader(sp[0]));
+  EXPECT_FALSE(loop.remove_reader(sp[0]));
+  ::close(sp[0]);
+  ::close(sp[1]);
+}
+
+TEST(EventLoop, AddReaderAndAddWriterKeepOneCallbackPerDirection) { asyncio::run(reader_and_writer_main()); }
 
 TEST(EventLoop, Statistics) {
   virtual_clock clk;
