@@ -118,6 +118,28 @@ TEST(Runtime, CancellingAHandOffCancelsTheRemoteTask) {
   EXPECT_TRUE(remote_cancelled.load());
 }
 
+// run_on carries void and references back as well as values (detail/value_slot.hpp).
+int cross_loop_counter = 0;
+auto counter_on_its_loop() -> asyncio::task<int&> {
+  co_await asyncio::sleep(0s);
+  co_return cross_loop_counter;
+}
+auto bump_counter() -> asyncio::task<void> {
+  co_await asyncio::sleep(0s);
+  ++cross_loop_counter;
+}
+
+TEST(Runtime, RunOnReturnsVoidAndReferences) {
+  cross_loop_counter = 0;
+  asyncio::runtime rt({.loops = 2});
+  bool same = rt.block_on(0, [](asyncio::runtime* rt) -> asyncio::task<bool> {
+    co_await asyncio::run_on(rt->loop(1), bump_counter());
+    int& r = co_await asyncio::run_on(rt->loop(1), counter_on_its_loop());
+    co_return &r == &cross_loop_counter && r == 1;
+  }(&rt));
+  EXPECT_TRUE(same);
+}
+
 TEST(Runtime, ExceptionsCrossLoops) {
   asyncio::runtime rt({.loops = 2});
   bool caught = rt.block_on(0, [](asyncio::runtime* rt) -> asyncio::task<bool> {

@@ -41,6 +41,16 @@ TEST(ToThread, MovesArgumentsAndSupportsVoidAndMoveOnlyResults) {
   EXPECT_EQ(r, 11);
 }
 
+// A callable returning a reference gives the awaiter that very object (detail/value_slot.hpp).
+TEST(ToThread, ReturnsAReferenceToTheSameObject) {
+  static int target = 7;
+  bool same = asyncio::run([]() -> asyncio::task<bool> {
+    int& r = co_await asyncio::to_thread([]() -> int& { return target; });
+    co_return &r == &target && r == 7;
+  }());
+  EXPECT_TRUE(same);
+}
+
 TEST(ToThread, ExceptionReachesTheAwaiter) {
   auto r = asyncio::run([]() -> asyncio::task<std::string> {
     try {

@@ -22,6 +22,7 @@
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/detail/loop_port.hpp>
+#include <asyncio/detail/value_slot.hpp>
 #include <asyncio/errors.hpp>
 
 namespace asyncio {
@@ -29,8 +30,6 @@ namespace detail {
 
 template <class T>
 struct cross_call {
-  using stored = std::conditional_t<std::is_void_v<T>, std::monostate,
-                                    std::conditional_t<std::is_reference_v<T>, std::remove_reference_t<T>*, T>>;
   struct item : remote_item {
     cross_call* call;
   };
@@ -62,7 +61,7 @@ struct cross_call {
   task_core* waiter = nullptr;
   bool delivered = false;
   // written on the target before `done` is posted, read on the origin after it arrived
-  std::optional<stored> value;
+  value_slot<T> value;
   std::exception_ptr error;
   bool remote_cancelled = false;
   // target thread only
@@ -72,12 +71,9 @@ struct cross_call {
     try {
       if constexpr (std::is_void_v<T>) {
         co_await std::move(c->coro);
-        c->value.emplace();
-      } else if constexpr (std::is_reference_v<T>) {
-        T r = co_await std::move(c->coro);
-        c->value.emplace(std::addressof(r));
+        c->value.set();
       } else {
-        c->value.emplace(co_await std::move(c->coro));
+        c->value.set(co_await std::move(c->coro));
       }
     } catch (const cancelled_error&) {
       c->remote_cancelled = true;
@@ -161,13 +157,7 @@ class cross_call_awaiter : suspension {
     if (task_->unpark(*this)) task_->throw_cancelled();
     if (call_->error) std::rethrow_exception(call_->error);
     if (call_->remote_cancelled) throw cancelled_error("run_on: the task was cancelled on its loop");
-    if constexpr (std::is_void_v<T>) {
-      return;
-    } else if constexpr (std::is_reference_v<T>) {
-      return **call_->value;
-    } else {
-      return std::move(*call_->value);
-    }
+    return call_->value.take();
   }
 
  private:

@@ -27,6 +27,7 @@
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/frame_allocator.hpp>
 #include <asyncio/detail/loop_port.hpp>
+#include <asyncio/detail/value_slot.hpp>
 #include <asyncio/threads/thread_pool.hpp>
 
 namespace asyncio {
@@ -40,14 +41,11 @@ namespace detail {
 /// A call in flight to an executor and back. See the file comment for who owns it when.
 template <class R>
 struct thread_call : pool_job, remote_item {
-  using stored = std::conditional_t<std::is_void_v<R>, std::monostate,
-                                    std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, R>>;
-
   loop_port* port = nullptr;           // where the completion goes (a reference is held)
   task_core* waiter = nullptr;         // loop thread only; null once the awaiter let go
   std::atomic<bool> abandoned{false};  // set by the loop when the awaiter lets go; read by the worker
   bool delivered = false;              // loop thread only: the completion has arrived
-  std::optional<stored> value;
+  value_slot<R> value;
   std::exception_ptr error;
   void (*destroy)(thread_call* self) noexcept = nullptr;
 
@@ -95,11 +93,9 @@ struct thread_call_impl final : thread_call<R> {
       try {
         if constexpr (std::is_void_v<R>) {
           std::invoke(c->fn);
-          c->value.emplace();
-        } else if constexpr (std::is_reference_v<R>) {
-          c->value.emplace(std::addressof(std::invoke(c->fn)));
+          c->value.set();
         } else {
-          c->value.emplace(std::invoke(c->fn));
+          c->value.set(std::invoke(c->fn));
         }
       } catch (...) {
         c->error = std::current_exception();
@@ -160,13 +156,7 @@ class thread_call_awaiter : suspension {
     if (submit_error_) std::rethrow_exception(submit_error_);
     if (task_->unpark(*this)) task_->throw_cancelled();  // the destructor lets go of the call
     if (call_->error) std::rethrow_exception(call_->error);
-    if constexpr (std::is_void_v<R>) {
-      return;
-    } else if constexpr (std::is_reference_v<R>) {
-      return **call_->value;
-    } else {
-      return std::move(*call_->value);
-    }
+    return call_->value.take();
   }
 
  private:
