@@ -6,3 +6,4 @@
 #include <asyncio/threads.hpp>
 #include <asyncio/signal.hpp>
 #include <asyncio/process.hpp>
+#include <asyncio/debug.hpp>

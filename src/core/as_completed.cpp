@@ -8,6 +8,8 @@ namespace asyncio::detail {
 completion_queue::completion_queue(std::vector<task_base*> tasks, std::optional<duration> timeout)
     : tasks_(std::move(tasks)), nodes_(std::make_unique<watch_node[]>(tasks_.size())) {
   fire = &on_timer;
+  event_loop* running = running_loop();
+  task_core* watcher = running ? running->current_task() : nullptr;  // whoever iterates, usually
   for (std::size_t i = 0; i < tasks_.size(); ++i) {
     if (tasks_[i]->done()) {
       finished_.push_back(i);
@@ -16,7 +18,7 @@ completion_queue::completion_queue(std::vector<task_base*> tasks, std::optional<
     nodes_[i].owner = this;
     nodes_[i].index = i;
     nodes_[i].notify = &on_done;
-    nodes_[i].watch(*tasks_[i]);
+    nodes_[i].watch(*tasks_[i], watcher);
   }
   if (timeout && finished_.size() < tasks_.size()) {
     loop_ = &get_running_loop();

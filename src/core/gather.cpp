@@ -28,7 +28,7 @@ struct gather_state {
       nodes[i].owner = this;
       nodes[i].index = i;
       nodes[i].notify = &on_child_done;
-      nodes[i].watch(*children[i]);
+      nodes[i].watch(*children[i], running_loop()->current_task());  // gather runs in its awaiter
     }
   }
 

@@ -82,7 +82,7 @@ void task_group::adopt(const any_task& h) {
   head_ = c;
   ++size_;
   if (!h.done()) {
-    c->watch(*h.core());
+    c->watch(*h.core(), parent_ ? parent_ : detail::running_loop()->current_task());
     return;
   }
   // The child finished inside create_task (eager start). Handle it on the next loop iteration,

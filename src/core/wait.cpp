@@ -9,7 +9,7 @@ namespace asyncio::detail {
 namespace {
 
 struct wait_state : timer_target {
-  wait_state(const std::vector<task_base*>& ts, return_when r)
+  wait_state(const std::vector<task_base*>& ts, return_when r, task_core& me)
       : tasks(ts), nodes(std::make_unique<watch_node[]>(ts.size())), rw(r) {
     fire = &on_timer;
     for (std::size_t i = 0; i < tasks.size(); ++i) {
@@ -19,7 +19,7 @@ struct wait_state : timer_target {
       }
       nodes[i].owner = this;
       nodes[i].notify = &on_done;
-      nodes[i].watch(*tasks[i]);
+      nodes[i].watch(*tasks[i], &me);
     }
   }
   wait_state(const wait_state&) = delete;
@@ -60,7 +60,7 @@ struct wait_state : timer_target {
 
 auto wait_until(std::vector<task_base*> tasks, std::optional<duration> timeout, return_when rw) -> task<void> {
   task_core& me = co_await this_task();
-  wait_state st(tasks, rw);
+  wait_state st(tasks, rw, me);
   if (st.satisfied) co_return;
   if (timeout) {
     st.loop = &me.loop();

@@ -131,6 +131,10 @@ class completion {
   /// Unparks `w` (e.g. when the waiting frame is destroyed). Safe if `w` is not linked, and a
   /// no-op once done.
   void remove_waiter(completion_waiter& w) noexcept;
+  /// The waiters, most recent first (null once done). Cold: for the task tree (debug/task_tree.hpp).
+  [[nodiscard]] auto newest_waiter() const noexcept -> const completion_waiter* {
+    return done() ? nullptr : waiters_;
+  }
 
   /// Registers fn to run via call_soon once done (at once, via call_soon, if already done).
   void add_done_callback(unique_function<void()> fn);

@@ -33,9 +33,12 @@ struct watch_node : completion_waiter {
   auto operator=(const watch_node&) -> watch_node& = delete;
   ~watch_node() { unwatch(); }
 
-  /// Starts watching `c`, which must not be done yet.
-  void watch(completion& c) noexcept {
+  /// Starts watching `c`, which must not be done yet, on behalf of `watcher`: the task that will
+  /// act on the outcome (kept in completion_waiter::task, which complete() ignores for a watch
+  /// node, so that the task tree (debug/task_tree.hpp) can tell who awaits `c`; may be null).
+  void watch(completion& c, task_core* watcher) noexcept {
     source = &c;
+    task = watcher;
     on_complete = &trampoline;
     linked = true;
     c.add_waiter(*this);
