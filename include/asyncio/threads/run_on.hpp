@@ -147,7 +147,12 @@ class cross_call_awaiter : suspension {
     task_ = &t;
     if (!t.park(*this, h)) return false;
     event_loop& origin = t.loop();
-    call_ = new cross_call<T>(std::move(coro_), origin.port(), target_->port());
+    try {
+      call_ = new cross_call<T>(std::move(coro_), origin.port(), target_->port());
+    } catch (...) {
+      t.clear_waiting(*this);  // not parked after all: a later cancel must not abort this awaiter
+      throw;
+    }
     call_->waiter = &t;
     origin.add_remote_waits(1);
     call_->target_port->post(&call_->start);  // last action
