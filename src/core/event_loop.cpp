@@ -462,7 +462,15 @@ void event_loop::sleep_io(int timeout_ms, bool may_spin, std::int64_t deadline, 
       if (has_timer && deadline < until) until = deadline;  // a timer is never delayed by a spin
       for (;;) {
         ++busy_polls_;
-        if (poll_io(0) > 0) return;
+        if (poll_io(0) > 0) {
+          // The spin paid off: grow the limit back (as a short sleep does below). Without this a
+          // loop under steady load could only shrink it (each late event halves it; a spin that
+          // found the next event did not adapt), so a few late events of its peer stopped the
+          // spin, and it then slept whenever it ran out of work until a sleep, wake-up included,
+          // happened to end within the maximum (bench/README.md, "TCP echo: the busy-poll limit").
+          busy_poll_ns_ = std::min(busy_poll_max_, std::max(busy_poll_ns_ * 2, busy_poll_max_ / 8));
+          return;
+        }
         if (port_->has_items() || threadsafe_pending_.load(std::memory_order_acquire)) return;
         now = clock::now().time_since_epoch().count();
         if (now >= until) break;
@@ -821,7 +829,7 @@ void event_loop::default_exception_handler(const exception_context& context) noe
 auto event_loop::statistics() const noexcept -> loop_statistics {
   // Tasks in their eager start are unfinished too (start_task registers them afterwards).
   return loop_statistics{ready_.size(), timers_.live(), tasks_.size() + static_cast<std::size_t>(eager_depth_),
-                         watched_fds_, iterations_, busy_polls_};
+                         watched_fds_, iterations_, busy_polls_, duration(busy_poll_ns_)};
 }
 
 }  // namespace asyncio

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -85,6 +86,54 @@ TEST(BusyPoll, IdleLoopSleepsAtOnce) {
   loop.remove_reader(sp.fd[0]);
   EXPECT_FALSE(read_anything);
   EXPECT_EQ(loop.statistics().busy_polls, 0u);
+  loop.close();
+}
+
+TEST(BusyPoll, LateIoHalvesTheLimitAndSteadyIoRestoresIt) {
+  // A byte, then a 20 ms gap: the spin after the first byte finds nothing, the loop sleeps, and
+  // the next byte comes 20 ms after the wait began (later than the limit): the limit is halved.
+  // Then bytes come back to back: spins find them and the limit grows back to the maximum (steady
+  // traffic keeps its spin, bench/README.md). The writer keeps writing until that is seen (or
+  // 10 s pass), so the outcome does not depend on how fast the machine is.
+  event_loop loop;
+  const asyncio::duration max = std::chrono::duration_cast<asyncio::duration>(asyncio::loop_options{}.busy_poll);
+  EXPECT_EQ(loop.statistics().busy_poll_limit, max);
+  socket_pair sp;
+  send_byte(sp.fd[1]);
+  std::atomic<int> phase{0};  // 0: waiting for the late byte, 1: steady bytes, 2: limit is back
+  asyncio::duration halved{};
+  int got = 0;
+  loop.add_reader(sp.fd[0], [&] {
+    char buf[64];
+    ssize_t n = 0;
+    while ((n = ::read(sp.fd[0], buf, sizeof buf)) > 0) got += static_cast<int>(n);
+    // Reader callbacks run inside the poll, before the loop adapts the limit to that wait: look
+    // at it from the next step.
+    loop.call_soon([&] {
+      asyncio::duration limit = loop.statistics().busy_poll_limit;
+      if (phase.load() == 0 && got >= 2) {
+        halved = limit;
+        phase.store(1);
+      } else if (phase.load() == 1 && limit == max) {
+        phase.store(2);
+        loop.stop();
+      }
+    });
+  });
+  auto give_up = loop.call_later(10s, [&] { loop.stop(); });
+  std::thread writer([&] {
+    std::this_thread::sleep_for(20ms);
+    send_byte(sp.fd[1]);
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (phase.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    while (phase.load() == 1 && std::chrono::steady_clock::now() < deadline) (void)::write(sp.fd[1], "y", 1);
+  });
+  loop.run_forever();
+  writer.join();
+  give_up.cancel();
+  loop.remove_reader(sp.fd[0]);
+  EXPECT_EQ(halved, max / 2);
+  EXPECT_EQ(phase.load(), 2);
   loop.close();
 }
 

@@ -119,7 +119,8 @@ struct loop_options {
   /// peer's send(), which pays for the wake-up (an IPI, and on a VM an exit to the hypervisor);
   /// a loop that finds the next event while polling spares it that, and its own sleep and wake.
   /// Adaptive (as the kernel's haltpoll governor): the spin shrinks when the I/O came later than
-  /// the limit and grows back when a sleep ended within it, so sparse traffic stops spinning. It
+  /// the limit and grows back when a spin found I/O or a sleep ended within the limit, so sparse
+  /// traffic stops spinning and steady traffic keeps it (statistics().busy_poll_limit). It
   /// never runs while tasks are ready, never past the next timer's deadline, never on a loop that
   /// has seen no I/O lately (an idle loop sleeps at once), and never with a `clock` installed (so
   /// virtual-time tests do not depend on real time). 0 turns it off.
@@ -134,6 +135,7 @@ struct loop_statistics {
   std::size_t watched_fds = 0;    // fds registered with the poller
   std::uint64_t iterations = 0;   // loop iterations run
   std::uint64_t busy_polls = 0;   // non-blocking polls made while busy polling (loop_options::busy_poll)
+  duration busy_poll_limit{};     // the current, adaptive spin limit (0 .. loop_options::busy_poll)
 };
 
 /// The event loop (Python's asyncio event loop).
