@@ -20,6 +20,7 @@ auto failed(const task_base& c) noexcept -> bool {
 struct gather_state {
   gather_state(const std::vector<task_base*>& cs, bool return_exc)
       : children(cs), nodes(std::make_unique<watch_node[]>(cs.size())), return_exceptions(return_exc) {
+    task_core* awaiter = running_loop()->current_task();  // gather runs in the task awaiting it
     for (std::size_t i = 0; i < children.size(); ++i) {
       if (children[i]->done()) {
         record(i);
@@ -28,7 +29,7 @@ struct gather_state {
       nodes[i].owner = this;
       nodes[i].index = i;
       nodes[i].notify = &on_child_done;
-      nodes[i].watch(*children[i], running_loop()->current_task());  // gather runs in its awaiter
+      nodes[i].watch(*children[i], awaiter);
     }
   }
 

@@ -29,7 +29,7 @@ auto status_of(const event_loop& loop, const detail::task_core& t, bool starting
   return t.waiting() ? task_status::suspended : task_status::ready;
 }
 
-auto describe(task_info& t) -> std::string {
+auto describe(const task_info& t) -> std::string {
   std::string line = t.name + " [" + to_string(t.status) + "]";
   if (t.created_at.line() != 0) {
     std::string_view file = t.created_at.file_name();
@@ -43,7 +43,7 @@ auto describe(task_info& t) -> std::string {
 // Prints the tree below each root: children[i] are the tasks task i awaits.
 class tree_printer {
  public:
-  explicit tree_printer(std::vector<task_info>& tasks) : tasks_(tasks), state_(tasks.size(), unseen) {
+  explicit tree_printer(const std::vector<task_info>& tasks) : tasks_(tasks), state_(tasks.size(), unseen) {
     std::unordered_map<detail::task_base*, std::size_t> index;
     for (std::size_t i = 0; i < tasks_.size(); ++i) index.emplace(tasks_[i].task.core(), i);
     children_.resize(tasks_.size());
@@ -96,7 +96,7 @@ class tree_printer {
     state_[i] = printed;
   }
 
-  std::vector<task_info>& tasks_;
+  const std::vector<task_info>& tasks_;
   std::vector<mark> state_;
   std::vector<std::vector<std::size_t>> children_;
   std::vector<bool> is_awaited_;
