@@ -138,11 +138,17 @@ auto task_base::cancel(std::string message) -> bool {
 auto task_core::cancel_unfinished(std::string message) -> bool {
   loop_->check_thread("task.cancel");
   completion_extras& e = extras();
+  // A wait cycle (A awaits B awaits A): A's abort cancels B, whose abort cancels A again. That
+  // second request is the first one coming round: absorb it instead of recursing without bound
+  // (CPython raises RecursionError there). Aborts run no user code, so only a cycle re-enters.
+  if (e.forwarding_cancel) return true;
   ++e.cancel_requests;
   e.cancel_message = std::move(message);
   if (suspension* s = waiting_) {
     waiting_ = nullptr;
+    e.forwarding_cancel = true;
     s->abort(s, *this);
+    e.forwarding_cancel = false;
   } else {
     must_cancel_ = true;
   }

@@ -120,12 +120,6 @@ struct signal_state : detail::io_interest {
     efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (efd < 0) throw_os_error(errno, "eventfd");
     ready = &on_ready;
-    try {
-      loop.set_reader_interest(efd, this);
-    } catch (...) {
-      ::close(efd);
-      throw;
-    }
   }
   signal_state(const signal_state&) = delete;
   auto operator=(const signal_state&) -> signal_state& = delete;
@@ -146,6 +140,11 @@ struct signal_state : detail::io_interest {
       }
     }
   }
+
+  // The eventfd is watched only while a handler is installed: a watched fd counts as a source of
+  // progress, so after run()'s Ctrl-C handling is gone a loop whose tasks ignore cancellation would
+  // otherwise block at close instead of reporting them (event_loop::cancel_all_tasks).
+  void watch(bool on) { loop.set_reader_interest(efd, on ? this : nullptr); }
 
   void on_loop_close() noexcept {
     {
@@ -200,6 +199,15 @@ auto install(event_loop& loop, int sig, detail::unique_function<void()> fn) -> s
       owner.previous = previous;
     }
   }
+  if (st.handlers.empty()) {
+    try {
+      st.watch(true);
+    } catch (...) {
+      std::lock_guard lock(g_owner_mutex);
+      if (g_owners[sig].loop == &loop) release_slot(sig);
+      throw;
+    }
+  }
   std::uint64_t token = st.next_token++;
   st.handlers[sig] = signal_state::entry{std::make_shared<detail::unique_function<void()>>(std::move(fn)), token};
   return token;
@@ -213,8 +221,17 @@ auto uninstall(event_loop& loop, int sig, std::uint64_t token) -> bool {
   auto it = st->handlers.find(sig);
   if (it == st->handlers.end() || (token != 0 && it->second.token != token)) return false;
   st->handlers.erase(it);
-  std::lock_guard lock(g_owner_mutex);
-  if (g_owners[sig].loop == &loop) release_slot(sig);
+  {
+    std::lock_guard lock(g_owner_mutex);
+    if (g_owners[sig].loop == &loop) release_slot(sig);
+  }
+  if (st->handlers.empty()) {
+    try {
+      st->watch(false);
+    } catch (...) {
+      // Unwatching an fd only updates epoll; on failure it stays watched, which is harmless.
+    }
+  }
   return true;
 }
 

@@ -505,4 +505,57 @@ auto cancel_then_raise_main() -> asyncio::task<> {
 
 TEST(Cancellation, PendingCancelWhenTheCoroutineThrowsKeepsTheException) { run_virtual(cancel_then_raise_main()); }
 
+// ---- a wait cycle (A awaits B, B awaits A) ---------------------------------------------------------
+// Cancelling A forwards to B, whose wait forwards back to A. CPython recurses until RecursionError;
+// here the second cancel of A, arriving while A's own cancel is still being forwarded, is absorbed.
+// The program stays deadlocked (neither task can finish), but cancel() returns and the loop lives.
+
+asyncio::task_handle<void> cycle_a;
+asyncio::task_handle<void> cycle_b;
+auto awaits_directly(asyncio::task_handle<void>* other) -> asyncio::task<> {
+  co_await asyncio::sleep(0s);  // both handles are set by now
+  co_await *other;
+}
+auto awaits_through_gather(asyncio::task_handle<void>* other) -> asyncio::task<> {
+  co_await asyncio::sleep(0s);
+  co_await asyncio::gather(*other);
+}
+auto cancel_cycle_main(bool through_gather, std::vector<std::string>* reports) -> asyncio::task<> {
+  asyncio::get_running_loop().set_exception_handler(
+      [reports](asyncio::event_loop&, const asyncio::exception_context& ctx) { reports->push_back(ctx.message); });
+  cycle_a = asyncio::create_task(through_gather ? awaits_through_gather(&cycle_b) : awaits_directly(&cycle_b));
+  cycle_b = asyncio::create_task(awaits_directly(&cycle_a));
+  co_await asyncio::sleep(1s);
+  EXPECT_TRUE(cycle_a.cancel());  // returns: no unbounded recursion
+  EXPECT_EQ(cycle_a.cancelling(), 1);
+  EXPECT_EQ(cycle_b.cancelling(), 1);
+  co_await asyncio::sleep(1s);
+  EXPECT_FALSE(cycle_a.done());  // still waiting for each other
+  EXPECT_FALSE(cycle_b.done());
+  EXPECT_TRUE(cycle_b.cancel());
+  EXPECT_EQ(cycle_a.cancelling(), 2);
+  EXPECT_EQ(cycle_b.cancelling(), 2);
+  // The frames cannot be destroyed while they wait for each other: keep them reachable so that the
+  // leak checker reports nothing, and let run()'s shutdown report them.
+  static auto* keep = new std::vector<asyncio::task_handle<void>>;
+  keep->push_back(cycle_a);
+  keep->push_back(cycle_b);
+  cycle_a = {};
+  cycle_b = {};
+}
+
+TEST(Cancellation, CancellingAWaitCycleReturns) {
+  std::vector<std::string> reports;
+  run_virtual(cancel_cycle_main(false, &reports));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0], "2 task(s) did not finish after cancellation; leaked at close");
+}
+
+TEST(Cancellation, CancellingAWaitCycleThroughGatherReturns) {
+  std::vector<std::string> reports;
+  run_virtual(cancel_cycle_main(true, &reports));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0], "2 task(s) did not finish after cancellation; leaked at close");
+}
+
 }  // namespace

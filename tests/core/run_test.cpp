@@ -164,6 +164,32 @@ TEST(Run, WaitsForATaskThatIgnoresCancellation) {
   EXPECT_EQ(clk.elapsed(), 30s);
 }
 
+auto waits_forever_after_cancel(asyncio::future<int> never) -> asyncio::task<> {
+  try {
+    co_await asyncio::sleep(1h);
+  } catch (const asyncio::cancelled_error&) {
+  }
+  (void)co_await never;  // nobody will set it: this task cannot finish
+}
+auto hopeless_main(std::vector<std::string>* reports) -> asyncio::task<> {
+  asyncio::get_running_loop().set_exception_handler(
+      [reports](asyncio::event_loop&, const asyncio::exception_context& ctx) { reports->push_back(ctx.message); });
+  asyncio::future<int> never;
+  // The frame cannot be destroyed while it waits: keep it reachable so the leak checker is quiet.
+  static auto* keep = new std::vector<asyncio::task_handle<void>>;
+  keep->push_back(asyncio::create_task(waits_forever_after_cancel(never), "hopeless"));
+  co_await asyncio::sleep(1ms);
+}
+
+// run() installs and removes its Ctrl-C handler; once removed, nothing can wake the loop, so its
+// close reports the task instead of blocking forever.
+TEST(Run, ReportsATaskThatCannotFinishInsteadOfBlocking) {
+  std::vector<std::string> reports;
+  asyncio::testing::virtual_clock clk;
+  asyncio::run(hopeless_main(&reports), {.clock = &clk});
+  EXPECT_EQ(reports, (std::vector<std::string>{"1 task(s) did not finish after cancellation; leaked at close"}));
+}
+
 auto loop_identity(asyncio::event_loop** out, bool* debug) -> asyncio::task<> {
   *out = &asyncio::get_running_loop();
   *debug = (*out)->get_debug();

@@ -98,6 +98,7 @@ struct completion_extras {
   int cancel_requests = 0;  // task: Python's cancelling() count
   std::source_location created_at;
   bool has_location = false;
+  bool forwarding_cancel = false;  // task: its cancel is being passed to what it awaits (a cycle guard)
   std::vector<unique_function<void()>> done_callbacks;
 };
 
