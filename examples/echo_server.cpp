@@ -1,17 +1,34 @@
-// TCP echo server: start_server + one coroutine per connection, graceful shutdown.
+// TCP echo server: start_server + one coroutine per connection, graceful shutdown on Ctrl-C.
 //
-//   echo_server [HOST] [PORT] [--connections N] [--duration SECONDS]
+//   echo_server [HOST] [PORT] [--connections N] [--duration SECONDS] [--self-test]
 //
-// Stops after N connections were served or after SECONDS, whichever comes first (the ctest run
-// uses both), then shuts down gracefully: stop accepting, give handlers 1 s, cancel the rest.
-// ctest-args: 127.0.0.1 0 --connections 3 --duration 20 --self-test
+// Serves until SIGINT (Ctrl-C) or SIGTERM, or until N connections were served, or for SECONDS,
+// whichever comes first; then shuts down gracefully: stop accepting, give the open connections 1 s
+// to finish, cancel the rest (Python: server.close(), then wait with a deadline, then cancel).
+//
+// Ctrl-C is taken over with loop.add_signal_handler (which replaces asyncio::run's own Ctrl-C
+// handling: that one would cancel main wherever it is, before the shutdown could run).
+//
+// --self-test (the ctest run): three clients each echo a line, a fourth connects and stays idle,
+// then the program sends itself SIGINT: the idle connection is cancelled after the 1 s grace.
+// ctest-args: 127.0.0.1 0 --duration 20 --self-test
+// ctest-expect: serving on 127[.]0[.]0[.]1:[0-9]+
+// ctest-expect: echoed: hello 2
+// ctest-expect: self-test: sending SIGINT to ourselves
+// ctest-expect: SIGINT: shutting down gracefully
+// ctest-expect: connection from 127[.]0[.]0[.]1:[0-9]+ cancelled at shutdown
+// ctest-expect: self-test: the server closed the idle connection
+// ctest-expect: served 3 connection[(]s[)]
 #include <asyncio/asyncio.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 
@@ -22,43 +39,97 @@ struct config {
   std::uint16_t port = 8888;
   int connections = -1;
   double duration = -1;
-  bool self_test = false;  // connect to ourselves N times (used by the ctest)
+  bool self_test = false;
 };
 
-auto run(config cfg) -> asyncio::task<int> {
-  auto served = std::make_shared<int>(0);
-  auto handler = [served](asyncio::stream_reader reader, asyncio::stream_writer writer) -> asyncio::task<void> {
-    auto peer = std::any_cast<asyncio::address>(writer.get_extra_info("peername"));
-    std::printf("connection from %s\n", peer.to_string().c_str());
-    char buf[16 * 1024];
+struct server_state {
+  int served = 0;       // connections that ended normally
+  int limit = -1;       // --connections
+  asyncio::event stop;  // set by a signal, or when `limit` connections were served
+};
+
+auto echo(std::shared_ptr<server_state> st, asyncio::stream_reader reader, asyncio::stream_writer writer)
+    -> asyncio::task<void> {
+  auto peer = std::any_cast<asyncio::address>(writer.get_extra_info("peername")).to_string();
+  std::printf("connection from %s\n", peer.c_str());
+  char buf[16 * 1024];
+  try {
     for (;;) {
       std::size_t n = co_await reader.read_into(buf);
       if (n == 0) break;
       writer.write(std::string_view(buf, n));
       co_await writer.drain();
     }
-    ++*served;
-  };
+  } catch (const asyncio::cancelled_error&) {
+    std::printf("connection from %s cancelled at shutdown\n", peer.c_str());
+    throw;
+  } catch (const asyncio::connection_error& e) {
+    std::printf("connection from %s lost: %s\n", peer.c_str(), e.what());
+    co_return;
+  }
+  if (++st->served == st->limit) st->stop.set();
+}
+
+// Three echo round trips, then one idle connection, then SIGINT to ourselves.
+auto self_test(std::string host, std::uint16_t port) -> asyncio::task<void> {
+  for (int i = 0; i < 3; ++i) {
+    auto [r, w] = co_await asyncio::open_connection(host, port);
+    w.write("hello " + std::to_string(i) + "\n");
+    std::string line = co_await r.readline();
+    std::printf("echoed: %s", line.c_str());
+    w.close();
+    co_await w.wait_closed();
+  }
+  auto [r, w] = co_await asyncio::open_connection(host, port);
+  w.write("still here\n");
+  (void)co_await r.readline();  // its handler runs: the shutdown will have to cancel it
+  std::printf("self-test: sending SIGINT to ourselves\n");
+  std::fflush(stdout);
+  ::kill(::getpid(), SIGINT);
+  try {
+    (void)co_await r.read();  // to EOF: the server closes the connection when it cancels it
+  } catch (const asyncio::connection_error&) {
+    // a reset is a close too
+  }
+  std::printf("self-test: the server closed the idle connection\n");
+  w.close();
+  co_await w.wait_closed();
+}
+
+auto serve(config cfg) -> asyncio::task<int> {
+  auto st = std::make_shared<server_state>();
+  st->limit = cfg.connections;
+  auto handler = [st](asyncio::stream_reader r, asyncio::stream_writer w) { return echo(st, std::move(r), std::move(w)); };
   auto srv = co_await asyncio::start_server(handler, cfg.host, cfg.port);
   std::printf("serving on %s\n", srv.sockets().front().to_string().c_str());
   std::fflush(stdout);
-  if (cfg.self_test) {
-    for (int i = 0; i < cfg.connections; ++i) {
-      auto [r, w] = co_await asyncio::open_connection(cfg.host, srv.port());
-      w.write("hello " + std::to_string(i) + "\n");
-      std::string line = co_await r.readline();
-      std::printf("echoed: %s", line.c_str());
-      w.close();
-      co_await w.wait_closed();
+
+  auto& loop = asyncio::get_running_loop();
+  for (int sig : {SIGINT, SIGTERM}) {
+    loop.add_signal_handler(sig, [st, sig] {
+      std::printf("%s: shutting down gracefully\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      st->stop.set();
+    });
+  }
+  asyncio::task_handle<void> test;
+  if (cfg.self_test) test = asyncio::create_task(self_test(cfg.host, srv.port()));
+
+  if (cfg.duration < 0) {
+    co_await st->stop.wait();
+  } else {
+    try {
+      auto limit = std::chrono::duration_cast<asyncio::duration>(std::chrono::duration<double>(cfg.duration));
+      co_await asyncio::wait_for(st->stop.wait(), limit);
+    } catch (const asyncio::timeout_error&) {
+      std::printf("%g s elapsed: shutting down\n", cfg.duration);
     }
   }
-  auto start = std::chrono::steady_clock::now();
-  while ((cfg.connections < 0 || *served < cfg.connections) &&
-         (cfg.duration < 0 || std::chrono::steady_clock::now() - start < std::chrono::duration<double>(cfg.duration)))
-    co_await asyncio::sleep(10ms);
-  co_await srv.shutdown(1s);
-  std::printf("served %d connection(s)\n", *served);
-  co_return cfg.self_test && *served < cfg.connections ? 1 : 0;
+  co_await srv.shutdown(1s);  // stop accepting; 1 s for open connections; then cancel them
+  loop.remove_signal_handler(SIGINT);
+  loop.remove_signal_handler(SIGTERM);
+  if (test) co_await test;
+  std::printf("served %d connection(s)\n", st->served);
+  co_return cfg.self_test && st->served != 3 ? 1 : 0;
 }
 
 }  // namespace
@@ -73,5 +144,5 @@ int main(int argc, char** argv) {
     else if (positional++ == 0) cfg.host = argv[i];
     else cfg.port = static_cast<std::uint16_t>(std::atoi(argv[i]));
   }
-  return asyncio::run(run(cfg));
+  return asyncio::run(serve(cfg));
 }
