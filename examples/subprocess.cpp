@@ -2,7 +2,7 @@
 // (`sleep 10`) a deadline and kill it when the deadline passes.
 // Run: ./subprocess [directory] [deadline-ms]      e.g. ./subprocess /usr 500
 // Shows: create_subprocess_exec, redirect::pipe, stream_reader::readline on the pipe, wait/returncode, kill,
-//        a watchdog task (asyncio::wait_for / timeout will do this in one line once they land).
+//        asyncio::wait_for as the deadline (the wait is cancelled, not the child: kill it, then reap it).
 // ctest-args: . 100
 #include <asyncio/asyncio.hpp>
 
@@ -29,22 +29,17 @@ auto list_directory(std::string dir) -> asyncio::task<int> {
   co_return status;
 }
 
-// Kills `p` after `deadline` unless cancelled first.
-auto kill_after(asyncio::process* p, std::chrono::milliseconds deadline) -> asyncio::task<void> {
-  co_await asyncio::sleep(deadline);
-  std::printf("deadline of %lld ms passed: killing pid %d\n", static_cast<long long>(deadline.count()), p->pid());
-  p->kill();
-}
-
 auto run_with_deadline(std::chrono::milliseconds deadline) -> asyncio::task<int> {
   auto slow = co_await asyncio::create_subprocess_exec("sleep", "10");
-  auto watchdog = asyncio::create_task(kill_after(&slow, deadline));
-  int status = co_await slow.wait();
-  watchdog.cancel();  // no-op if it already fired
+  int status = 0;
   try {
-    co_await watchdog;
-  } catch (const asyncio::cancelled_error&) {
+    status = co_await asyncio::wait_for(slow.wait(), deadline);
+  } catch (const asyncio::timeout_error&) {
+    std::printf("deadline of %lld ms passed: killing pid %d\n", static_cast<long long>(deadline.count()), slow.pid());
+    slow.kill();
   }
+  if (auto rc = slow.returncode()) status = *rc;
+  else status = co_await slow.wait();  // reap the killed child: no zombie
   std::printf("sleep 10 ended with returncode %d (negative = killed by that signal)\n", status);
   co_return status;
 }
