@@ -7,6 +7,7 @@
 
 #include <support/net_helpers.hpp>
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,6 +51,57 @@ TEST(Stream, EchoRoundTripIPv4) {
     EXPECT_TRUE(w.is_closing());
     srv.close();
     co_await srv.wait_closed();
+  });
+}
+
+// The server's writer, its local and peer addresses, recorded by the handler for the test to check.
+struct server_side_names {
+  asyncio::address sockname;
+  asyncio::address peername;
+  bool seen = false;
+};
+
+auto record_names(std::shared_ptr<server_side_names> names, asyncio::stream_reader r, asyncio::stream_writer w)
+    -> task<void> {
+  names->sockname = std::any_cast<asyncio::address>(w.get_extra_info("sockname"));
+  names->peername = std::any_cast<asyncio::address>(w.get_extra_info("peername"));
+  names->seen = true;
+  w.write(co_await r.readline());
+  co_await w.drain();
+}
+
+TEST(Stream, ExtraInfoSocknameMatchesBothEnds) {
+  run_test([]() -> task<void> {
+    auto names = std::make_shared<server_side_names>();
+    asyncio::client_connected_cb cb = [names](asyncio::stream_reader r, asyncio::stream_writer w) {
+      return record_names(names, std::move(r), std::move(w));
+    };
+    auto srv = co_await asyncio::start_server(std::move(cb), "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    w.write("names\n");
+    EXPECT_EQ(co_await test_support::bounded(r.readline()), "names\n");
+    EXPECT_TRUE(names->seen);
+    // The client's sockname is its own end: the kernel's address of its socket, which is also
+    // what the server sees as its peer; the server's sockname is the listening address and port.
+    auto mine = std::any_cast<asyncio::address>(w.get_extra_info("sockname"));
+    int fd = std::any_cast<int>(w.get_extra_info("socket"));
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len), 0);
+    EXPECT_EQ(ss.ss_family, AF_INET);
+    EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port), mine.port());
+    EXPECT_EQ(mine.host(), "127.0.0.1");
+    EXPECT_NE(mine.port(), 0);
+    EXPECT_NE(mine.port(), srv.port());
+    EXPECT_EQ(mine, names->peername);
+    EXPECT_EQ(names->sockname.host(), "127.0.0.1");
+    EXPECT_EQ(names->sockname.port(), srv.port());
+    EXPECT_EQ(names->sockname, std::any_cast<asyncio::address>(w.get_extra_info("peername")));
+    // An unknown key is an empty std::any (Python returns the default, None).
+    EXPECT_FALSE(w.get_extra_info("no-such-key").has_value());
+    w.close();
+    co_await w.wait_closed();
+    co_await srv.shutdown(1s);
   });
 }
 
@@ -387,8 +439,10 @@ TEST(Server, GracefulShutdownWaitsThenCancels) {
       ++*finished;
     };
     auto srv = co_await asyncio::start_server(handler, "127.0.0.1", 0);
-    auto a = co_await asyncio::open_connection("127.0.0.1", srv.port());
-    auto b = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    // Captured now: after shutdown the server has no listening socket left to ask.
+    const std::uint16_t port = srv.port();
+    auto a = co_await asyncio::open_connection("127.0.0.1", port);
+    auto b = co_await asyncio::open_connection("127.0.0.1", port);
     a.writer.write("quick\n");
     b.writer.write("slow\n");
     EXPECT_TRUE(co_await test_support::eventually([&] { return srv.active_connections() == 2; }));
@@ -402,12 +456,15 @@ TEST(Server, GracefulShutdownWaitsThenCancels) {
     EXPECT_FALSE(srv.is_serving());
     EXPECT_EQ(co_await a.reader.read(), "done\n");
     EXPECT_EQ(co_await b.reader.read(), "");
-    // No new connection is accepted.
+    // No new connection is accepted: the listening socket is closed, so the kernel answers a
+    // connect to the former port with RST (ECONNREFUSED on loopback).
+    EXPECT_TRUE(srv.sockets().empty());
     bool refused = false;
     try {
-      (void)co_await asyncio::open_connection("127.0.0.1", srv.sockets().empty() ? 1 : 1);
-    } catch (const asyncio::os_error&) {
+      (void)co_await asyncio::open_connection("127.0.0.1", port);
+    } catch (const asyncio::connection_refused_error& e) {
       refused = true;
+      EXPECT_TRUE(e.code() == std::errc::connection_refused) << e.what();
     }
     EXPECT_TRUE(refused);
     a.writer.close();
