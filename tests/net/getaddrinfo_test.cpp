@@ -9,6 +9,11 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -70,6 +75,93 @@ TEST(Getaddrinfo, ConnectByHostName) {
     w.close();
     co_await srv.shutdown(1s);
   }());
+}
+
+// An executor that holds its jobs until the test runs them, on a thread of the test's choosing:
+// the lookup's progress is then in the test's hands, not the resolver's speed.
+class held_executor final : public asyncio::executor {
+ public:
+  void post(asyncio::detail::pool_job& job) override {
+    std::lock_guard lock(mutex_);
+    held_.push_back(&job);
+  }
+  auto shutdown(bool, std::optional<asyncio::duration>) -> asyncio::shutdown_report override {
+    std::vector<asyncio::detail::pool_job*> left;
+    {
+      std::lock_guard lock(mutex_);
+      left.swap(held_);
+    }
+    for (auto* job : left) job->execute(job, false);
+    return {.abandoned_threads = 0, .dropped_jobs = left.size()};
+  }
+  [[nodiscard]] auto held() -> std::size_t {
+    std::lock_guard lock(mutex_);
+    return held_.size();
+  }
+  // Runs every held job on a new thread (joined before returning); returns that thread's id.
+  auto run_held_on_another_thread() -> std::thread::id {
+    std::vector<asyncio::detail::pool_job*> jobs;
+    {
+      std::lock_guard lock(mutex_);
+      jobs.swap(held_);
+    }
+    std::thread::id ran_on;
+    std::thread worker([&] {
+      ran_on = std::this_thread::get_id();
+      for (auto* job : jobs) job->execute(job, true);
+    });
+    worker.join();
+    return ran_on;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<asyncio::detail::pool_job*> held_;
+};
+
+auto count_iterations(int* ticks) -> task<void> {
+  for (;;) {
+    ++*ticks;
+    co_await asyncio::sleep(0s);
+  }
+}
+
+auto lookup_while_loop_runs(std::shared_ptr<held_executor> ex) -> task<void> {
+  asyncio::event_loop& loop = asyncio::get_running_loop();
+  asyncio::set_default_executor(loop, ex);
+  int ticks = 0;
+  auto ticker = asyncio::create_task(count_iterations(&ticks));
+  auto lookup = asyncio::create_task(asyncio::getaddrinfo("localhost", "80"));
+  for (int i = 0; i < 10; ++i) co_await asyncio::sleep(0s);
+  // The name lookup was handed to the executor and is outstanding; meanwhile the loop kept
+  // running other tasks. A lookup done on the loop thread would have finished already (or
+  // blocked the ticker).
+  EXPECT_EQ(ex->held(), 1u);
+  EXPECT_FALSE(lookup.done());
+  EXPECT_GE(ticks, 5);
+  const int ticks_while_outstanding = ticks;
+  for (int i = 0; i < 10; ++i) co_await asyncio::sleep(0s);
+  EXPECT_GT(ticks, ticks_while_outstanding);
+  EXPECT_FALSE(lookup.done());
+
+  // The blocking getaddrinfo(3) runs on the executor's thread, not the loop's.
+  std::thread::id ran_on = ex->run_held_on_another_thread();
+  EXPECT_NE(ran_on, loop.thread_id());
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  auto entries = co_await test_support::bounded(std::move(lookup), 30s);
+  EXPECT_FALSE(entries.empty());
+  for (const auto& e : entries)
+    EXPECT_TRUE(e.addr.host() == "127.0.0.1" || e.addr.host() == "::1") << e.addr.to_string();
+
+  // A numeric host never reaches the executor.
+  auto numeric = co_await asyncio::getaddrinfo("127.0.0.1", "80");
+  EXPECT_EQ(numeric.size(), 1u);
+  EXPECT_EQ(ex->held(), 0u);
+  co_await test_support::cancel_and_wait(ticker);
+}
+
+TEST(Getaddrinfo, HostNameIsResolvedOffTheLoopThread) {
+  asyncio::run(lookup_while_loop_runs(std::make_shared<held_executor>()));
 }
 
 TEST(Getaddrinfo, UnknownHostRaisesGaiError) {

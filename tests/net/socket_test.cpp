@@ -1,0 +1,156 @@
+// The low-level socket coroutines used directly: sock_recv_into (into a caller's buffer: partial
+// reads, EOF, cancellation losing nothing). Over a TCP connection on loopback; no timers: a parked
+// reader is observed after a few loop iterations (sleep(0)), which is deterministic.
+#include <asyncio/asyncio.hpp>
+#include <gtest/gtest.h>
+
+#include <support/net_helpers.hpp>
+
+#include <sys/socket.h>
+
+#include <array>
+#include <chrono>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+using namespace std::chrono_literals;
+using asyncio::task;
+
+namespace {
+
+// A connected pair of TCP sockets on 127.0.0.1.
+struct tcp_pair {
+  asyncio::socket client;
+  asyncio::socket server;
+};
+
+auto make_tcp_pair() -> task<tcp_pair> {
+  asyncio::socket listener(AF_INET, SOCK_STREAM);
+  listener.bind(asyncio::address::ipv4("127.0.0.1", 0));
+  listener.listen(1);
+  tcp_pair p;
+  p.client = asyncio::socket(AF_INET, SOCK_STREAM);
+  co_await test_support::bounded(asyncio::sock_connect(p.client, listener.getsockname()));
+  asyncio::accepted_socket a = co_await test_support::bounded(asyncio::sock_accept(listener));
+  p.server = std::move(a.sock);
+  listener.close();
+  co_return p;
+}
+
+// Lets the loop run a few iterations so that a task just created reaches its first wait.
+auto let_others_run() -> task<void> {
+  for (int i = 0; i < 5; ++i) co_await asyncio::sleep(0s);
+}
+
+auto recv_into(asyncio::socket* s, std::span<char> buf) -> task<std::size_t> {
+  co_return co_await asyncio::sock_recv_into(*s, buf);
+}
+
+auto partial_reads_and_eof() -> task<void> {
+  tcp_pair p = co_await make_tcp_pair();
+  co_await asyncio::sock_sendall(p.client, "hello world");
+  // Wait until all 11 bytes are readable, so the reads below see them together.
+  std::array<char, 16> peek{};
+  EXPECT_TRUE(co_await test_support::eventually([&] {
+    return ::recv(p.server.fileno(), peek.data(), peek.size(), MSG_PEEK | MSG_DONTWAIT) == 11;
+  }));
+
+  // A buffer smaller than what is there gets exactly its size; the rest stays for the next read.
+  std::array<char, 5> small{};
+  std::size_t n = co_await test_support::bounded(asyncio::sock_recv_into(p.server, small));
+  EXPECT_EQ(n, 5u);
+  EXPECT_EQ(std::string_view(small.data(), n), "hello");
+  std::array<char, 64> big{};
+  big.fill('#');
+  n = co_await test_support::bounded(asyncio::sock_recv_into(p.server, big));
+  EXPECT_EQ(n, 6u);
+  EXPECT_EQ(std::string_view(big.data(), n), " world");
+  EXPECT_EQ(big[6], '#');  // nothing written past what was received
+
+  // A read into part of a buffer writes only there.
+  co_await asyncio::sock_sendall(p.client, "xy");
+  big.fill('#');
+  n = co_await test_support::bounded(asyncio::sock_recv_into(p.server, std::span<char>(big).subspan(3, 10)));
+  EXPECT_EQ(n, 2u);
+  EXPECT_EQ(std::string_view(big.data(), 6), "###xy#");
+
+  // The peer's shutdown(SHUT_WR) reads as 0 (EOF), every time.
+  p.client.shutdown(SHUT_WR);
+  EXPECT_EQ(co_await test_support::bounded(asyncio::sock_recv_into(p.server, big)), 0u);
+  EXPECT_EQ(co_await test_support::bounded(asyncio::sock_recv_into(p.server, big)), 0u);
+  p.client.close();
+  p.server.close();
+}
+
+TEST(SockRecvInto, PartialReadsAndEof) { asyncio::run(partial_reads_and_eof()); }
+
+auto waits_then_receives() -> task<void> {
+  tcp_pair p = co_await make_tcp_pair();
+  std::array<char, 32> buf{};
+  auto reader = asyncio::create_task(recv_into(&p.server, buf));
+  co_await let_others_run();
+  EXPECT_FALSE(reader.done());  // nothing sent yet: parked, not spinning to a result
+  co_await asyncio::sock_sendall(p.client, "late");
+  std::size_t n = co_await test_support::bounded(std::move(reader));
+  EXPECT_EQ(n, 4u);
+  EXPECT_EQ(std::string_view(buf.data(), n), "late");
+  p.client.close();
+  p.server.close();
+}
+
+TEST(SockRecvInto, WaitsForDataThenResumes) { asyncio::run(waits_then_receives()); }
+
+auto cancel_loses_nothing() -> task<void> {
+  tcp_pair p = co_await make_tcp_pair();
+  std::array<char, 32> cancelled_buf{};
+  cancelled_buf.fill('#');
+  auto pending = asyncio::create_task(recv_into(&p.server, cancelled_buf));
+  co_await let_others_run();
+  EXPECT_FALSE(pending.done());
+  pending.cancel();
+  bool cancelled = false;
+  try {
+    (void)co_await pending;
+  } catch (const asyncio::cancelled_error&) {
+    cancelled = true;
+  }
+  EXPECT_TRUE(cancelled);
+  EXPECT_TRUE(pending.cancelled());
+
+  // Bytes sent after the cancel all go to the next reader; the cancelled one's buffer is untouched.
+  co_await asyncio::sock_sendall(p.client, "after-cancel");
+  std::string got;
+  std::array<char, 32> buf{};
+  while (got.size() < 12) {
+    std::size_t n = co_await test_support::bounded(asyncio::sock_recv_into(p.server, buf));
+    if (n == 0) break;
+    got.append(buf.data(), n);
+  }
+  EXPECT_EQ(got, "after-cancel");
+  for (char c : cancelled_buf) EXPECT_EQ(c, '#');
+
+  // A reader cancelled twice in a row, then data: still delivered whole to the next read.
+  for (int round = 0; round < 2; ++round) {
+    auto again = asyncio::create_task(recv_into(&p.server, cancelled_buf));
+    co_await let_others_run();
+    co_await test_support::cancel_and_wait(again);
+    EXPECT_TRUE(again.cancelled());
+  }
+  co_await asyncio::sock_sendall(p.client, "still-there");
+  got.clear();
+  while (got.size() < 11) {
+    std::size_t n = co_await test_support::bounded(asyncio::sock_recv_into(p.server, buf));
+    if (n == 0) break;
+    got.append(buf.data(), n);
+  }
+  EXPECT_EQ(got, "still-there");
+  for (char c : cancelled_buf) EXPECT_EQ(c, '#');
+  p.client.close();
+  p.server.close();
+}
+
+TEST(SockRecvInto, CancelledReadLosesNothing) { asyncio::run(cancel_loses_nothing()); }
+
+}  // namespace
