@@ -4,6 +4,7 @@
 // already taken: Linux (and gVisor) then drop further SYNs, so a connect to it stays pending
 // (retransmitting) instead of failing. That keeps the test on loopback and bounded.
 #include <asyncio/asyncio.hpp>
+#include <asyncio/testing/virtual_clock.hpp>
 #include <gtest/gtest.h>
 
 #include <support/net_helpers.hpp>
@@ -11,6 +12,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -120,6 +122,65 @@ TEST(CreateConnection, HappyEyeballsSecondAddressWinsAndLoserIsClosed) {
     good.close();
     hole.close();
   }(&skipped));
+  if (skipped) GTEST_SKIP() << no_black_hole;
+}
+
+// Whether the black hole swallows connects, checked with plain syscalls and a real-time poll (the
+// test below runs on a virtual clock, where a sleep would not let real time pass).
+auto swallows_connects_real_time(const asyncio::address& addr, int wait_ms) -> bool {
+  asyncio::socket probe(AF_INET, SOCK_STREAM);  // non-blocking
+  int rc = ::connect(probe.fileno(), addr.data(), addr.size());
+  if (rc == 0) return false;
+  pollfd p{probe.fileno(), POLLOUT, 0};
+  return ::poll(&p, 1, wait_ms) == 0;  // still connecting after wait_ms
+}
+
+auto delay_is_honoured(asyncio::testing::virtual_clock* clk, bool* skipped) -> task<void> {
+  black_hole hole = co_await black_hole::make();
+  if (!swallows_connects_real_time(hole.addr, 200)) {
+    hole.close();
+    *skipped = true;
+    co_return;
+  }
+  asyncio::socket good(AF_INET, SOCK_STREAM);
+  good.bind(asyncio::address::ipv4("127.0.0.1", 0));
+  good.listen();
+  const asyncio::address good_addr = good.getsockname();
+  auto good_has_pending_connection = [&good] {
+    pollfd p{good.fileno(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;
+  };
+
+  const int fds_before = open_fds();
+  const auto t0 = clk->elapsed();
+  asyncio::connect_options opts;
+  opts.happy_eyeballs_delay = 7s;
+  auto h = asyncio::create_task(asyncio::create_connection(addresses(hole.addr, good_addr), opts));
+  // The first attempt starts at once (its socket exists) and hangs on the black hole.
+  co_await asyncio::sleep(0s);
+  co_await asyncio::sleep(0s);
+  EXPECT_EQ(open_fds(), fds_before + 1);
+  // Just before the delay (virtual time: the clock jumps straight here) there is still only the
+  // first attempt: no second socket, no connection at the second address.
+  co_await asyncio::sleep(7s - 1ms);
+  EXPECT_FALSE(h.done());
+  EXPECT_EQ(open_fds(), fds_before + 1);
+  EXPECT_FALSE(good_has_pending_connection());
+  // At the delay the second attempt starts and wins. No timer is left after that one, so the
+  // virtual clock stays put while the loopback connect completes.
+  asyncio::socket s = co_await std::move(h);
+  EXPECT_GE(clk->elapsed() - t0, std::chrono::duration_cast<asyncio::duration>(7s));
+  EXPECT_EQ(s.getpeername(), good_addr);
+  EXPECT_TRUE(good_has_pending_connection());
+  s.close();
+  good.close();
+  hole.close();
+}
+
+TEST(CreateConnection, HappyEyeballsWaitsForTheDelayBeforeTheNextAttempt) {
+  bool skipped = false;
+  asyncio::testing::virtual_clock clk;
+  asyncio::run(delay_is_honoured(&clk, &skipped), {.clock = &clk});
   if (skipped) GTEST_SKIP() << no_black_hole;
 }
 
