@@ -9,9 +9,20 @@
 //   rt.run_on_every_loop([&](std::size_t i) { return serve(i); });   // one task per loop, waited for
 //   co_await asyncio::run_on(rt.loop(1), job());         // from a coroutine on a loop: hand off, await
 //
-// A server per core (networking): run_on_every_loop with a coroutine that opens its own listening
+// A server per core (networking): on every loop, a coroutine that opens its own listening
 // socket with SO_REUSEPORT on the same port; the kernel spreads connections across the loops, and
-// runtime::current_index() tells each one which loop it is on.
+// runtime::current_index() tells each one which loop it is on:
+//
+//   auto serve(std::uint16_t port) -> asyncio::task<void> {       // runs once on every loop
+//     asyncio::server_options options;
+//     options.reuse_port = true;                                   // every loop binds the same port
+//     asyncio::server srv = co_await asyncio::start_server(handle_client, "0.0.0.0", port, options);
+//     co_await srv.serve_forever();                                // until cancelled
+//   }
+//   for (std::size_t i = 0; i < rt.size(); ++i) rt.spawn(i, serve(8080));
+//   ...                                                            // rt.stop() cancels them all
+//
+// (tests/net/reuse_port_test.cpp checks that connections reach every loop this way.)
 #include <cstddef>
 #include <functional>
 #include <memory>
