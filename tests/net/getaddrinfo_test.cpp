@@ -1,5 +1,6 @@
 // getaddrinfo: numeric hosts (inline), a host name ("localhost", resolved off the loop), a name
 // that does not resolve (gai_error), and a lookup cancelled while it runs.
+// test-label: threaded
 #include <asyncio/asyncio.hpp>
 #include <gtest/gtest.h>
 
