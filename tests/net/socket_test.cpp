@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <support/net_helpers.hpp>
+#include <support/sync_helpers.hpp>
 
 #include <sys/socket.h>
 
@@ -40,8 +41,16 @@ auto make_tcp_pair() -> task<tcp_pair> {
 }
 
 // Lets the loop run a few iterations so that a task just created reaches its first wait.
-auto let_others_run() -> task<void> {
-  for (int i = 0; i < 5; ++i) co_await asyncio::sleep(0s);
+// Reads until `n` bytes arrived (or EOF), each read bounded in time.
+auto recv_bytes(asyncio::socket& s, std::size_t n) -> task<std::string> {
+  std::string got;
+  std::array<char, 32> buf{};
+  while (got.size() < n) {
+    std::size_t k = co_await test_support::bounded(asyncio::sock_recv_into(s, buf));
+    if (k == 0) break;
+    got.append(buf.data(), k);
+  }
+  co_return got;
 }
 
 auto recv_into(asyncio::socket* s, std::span<char> buf) -> task<std::size_t> {
@@ -90,7 +99,7 @@ auto waits_then_receives() -> task<void> {
   tcp_pair p = co_await make_tcp_pair();
   std::array<char, 32> buf{};
   auto reader = asyncio::create_task(recv_into(&p.server, buf));
-  co_await let_others_run();
+  co_await test_support::yield(5);
   EXPECT_FALSE(reader.done());  // nothing sent yet: parked, not spinning to a result
   co_await asyncio::sock_sendall(p.client, "late");
   std::size_t n = co_await test_support::bounded(std::move(reader));
@@ -107,7 +116,7 @@ auto cancel_loses_nothing() -> task<void> {
   std::array<char, 32> cancelled_buf{};
   cancelled_buf.fill('#');
   auto pending = asyncio::create_task(recv_into(&p.server, cancelled_buf));
-  co_await let_others_run();
+  co_await test_support::yield(5);
   EXPECT_FALSE(pending.done());
   pending.cancel();
   bool cancelled = false;
@@ -121,30 +130,19 @@ auto cancel_loses_nothing() -> task<void> {
 
   // Bytes sent after the cancel all go to the next reader; the cancelled one's buffer is untouched.
   co_await asyncio::sock_sendall(p.client, "after-cancel");
-  std::string got;
-  std::array<char, 32> buf{};
-  while (got.size() < 12) {
-    std::size_t n = co_await test_support::bounded(asyncio::sock_recv_into(p.server, buf));
-    if (n == 0) break;
-    got.append(buf.data(), n);
-  }
+  std::string got = co_await recv_bytes(p.server, 12);
   EXPECT_EQ(got, "after-cancel");
   for (char c : cancelled_buf) EXPECT_EQ(c, '#');
 
   // A reader cancelled twice in a row, then data: still delivered whole to the next read.
   for (int round = 0; round < 2; ++round) {
     auto again = asyncio::create_task(recv_into(&p.server, cancelled_buf));
-    co_await let_others_run();
+    co_await test_support::yield(5);
     co_await test_support::cancel_and_wait(again);
     EXPECT_TRUE(again.cancelled());
   }
   co_await asyncio::sock_sendall(p.client, "still-there");
-  got.clear();
-  while (got.size() < 11) {
-    std::size_t n = co_await test_support::bounded(asyncio::sock_recv_into(p.server, buf));
-    if (n == 0) break;
-    got.append(buf.data(), n);
-  }
+  got = co_await recv_bytes(p.server, 11);
   EXPECT_EQ(got, "still-there");
   for (char c : cancelled_buf) EXPECT_EQ(c, '#');
   p.client.close();
