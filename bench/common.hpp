@@ -1,7 +1,7 @@
 #pragma once
 // Helpers shared by the micro-benchmarks. Each program prints lines "workload peer value unit", the
-// format of ../shared/peers/micro (harness.py tags them with the background load), so this library
-// can be measured in the same run and by the same rules as the peers.
+// peers' format (their harness tags each line with the background load; docs/benchmarks.md §1), so
+// this library can be measured in the same run and by the same rules as the peers.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# TCP echo on loopback, side by side with the peers of ../shared/peers/net (same load generator,
-# same measure.py wrapper that waits for a quiet machine and retries disturbed runs).
+# TCP echo on loopback, side by side with the network peers (docs/benchmarks.md §4: the same load
+# generator, the same measure.py wrapper that waits for a quiet machine and retries disturbed runs).
+# The peers' sources are read from PEERS_DIR (default: the peers' net directory beside the repository).
 #
 #   bench/echo.sh                 3 repetitions, 10 s runs, every server, 1 KiB and 16 KiB
 #   REPS=1 DUR=5 bench/echo.sh    quick run

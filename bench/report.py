@@ -3,8 +3,8 @@
 
 Usage: report.py LOG [LOG...]
 
-Each log line is "REP workload peer value unit bg=<cores> wall=<s>" (written by
-../shared/peers/micro/harness.py). The reference is peer "asyncio_cpp" (this library, clang++-16).
+Each log line is "REP workload peer value unit bg=<cores> wall=<s>" (written by the peers' harness,
+docs/benchmarks.md §1). The reference is peer "asyncio_cpp" (this library, clang++-16).
 A ratio is how many times better asyncio_cpp is than the peer: peer/ours for costs (ns, us, B),
 ours/peer for rates (items/s); above 1 means asyncio_cpp is ahead.
 """
@@ -15,12 +15,12 @@ from collections import defaultdict
 OURS = "asyncio_cpp"
 ORDER = ["asyncio_cpp", "asyncio_cpp-lazy", "asyncio_cpp-gcc", "asyncio_cpp-gcc-lazy",
          "asyncio", "uvloop", "asio", "tokio", "tokio-bt4", "go-P1", "go-P2"]
-# Goals of issues 2-4: (workload, bound, kind) with kind "max" (value <= bound) or "min".
-GOALS = [  # lock: no numeric goal in the issues (compare with the peers)
+# Goals (docs/benchmarks.md §3): (workload, bound, kind) with kind "max" (value <= bound) or "min".
+GOALS = [  # lock: no numeric goal (compare with the peers)
 ("W1_spawn", 40, "max"), ("W2_switch", 15, "max"), ("W3_memory", 160, "max"),
          ("W6_timers_cpu", 0.5, "max"), ("W5_queue", 50, "min"), ("W4_to_thread", 0.5, "max")]
-# Minimum lead over a named peer: issue 2: W1 5x tokio, W2 4x Go (GOMAXPROCS=1), W3 below tokio;
-# issue 3: W5 2x Go; issue 4: W4 80x asyncio and ahead of Go and tokio (both tokio pool sizes).
+# Minimum lead over a named peer: W1 5x tokio, W2 4x Go (GOMAXPROCS=1), W3 below tokio; W5 2x Go;
+# W4 80x asyncio and ahead of Go and tokio (both tokio pool sizes).
 LEADS = [("W1_spawn", "tokio", 5.0), ("W2_switch", "go-P1", 4.0), ("W3_memory", "tokio", 1.0),
          ("W5_queue", "go-P1", 2.0), ("W5_queue", "go-P2", 2.0), ("W4_to_thread", "asyncio", 80.0),
          ("W4_to_thread", "go-P2", 1.0), ("W4_to_thread", "tokio", 1.0), ("W4_to_thread", "tokio-bt4", 1.0)]
@@ -87,7 +87,7 @@ for w in workloads:
         word = "more bytes per task than" if units[w].startswith("B/") else "slower than"
         print(f"- {w} ({units[w]}; {ref} {fmt(med[w, ref])}): " + ", ".join(parts) + f" {word} {ref}")
 
-print("\nGoals (issues 2-4), from the medians above\n")
+print("\nGoals (docs/benchmarks.md §3), from the medians above\n")
 for w, bound, kind in GOALS:
     if (w, OURS) not in med:
         continue

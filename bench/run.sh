@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds this library's micro-benchmarks and the peers of ../shared/peers/micro, runs them side by
-# side through the peers' harness (same pre-fault and quiet-machine rules), and prints the median
-# table, the ratios to asyncio_cpp and the goals of issues 2-4.
+# Builds this library's micro-benchmarks and the peer programs, runs them side by side through the
+# peers' harness (same pre-fault and quiet-machine rules), and prints the median table, the ratios to
+# asyncio_cpp and the goals (how a run works, the workloads, the goals: docs/benchmarks.md §1-3).
 #
 # Usage: bench/run.sh [REPS]          REPS interleaved passes (default 3)
 # Env:   WORKLOADS="w1_spawn w2_switch ..."  subset (default: every workload this library has)
 #        PEERS="asyncio_cpp asyncio_cpp-gcc asyncio uvloop asio tokio go"  subset (default: all)
-#        PEERS_DIR=/path/to/shared/peers/micro  (default: ../shared/peers/micro beside the repo)
+#        PEERS_DIR=/path/to/peers/micro  (default: the peers' micro directory beside the repository)
 #        QUIET_MAX_WAIT / QUIET_CORES (see harness.py)
 # Output: bench/results/{raw,env,table}-<stamp>.* (git-ignored); builds under bench/results/build-*.
 set -euo pipefail
@@ -17,7 +17,7 @@ OUT=$REPO/bench/results
 mkdir -p "$OUT"
 
 if [ -z "${PEERS_DIR:-}" ]; then
-  # ../shared beside the repository (CI, /work/main); worktrees under wt/ look one level further up.
+  # The peers' directory beside the repository; worktrees under wt/ look one level further up.
   for d in "$REPO/../shared/peers/micro" "$REPO/../../shared/peers/micro"; do
     if [ -f "$d/harness.py" ]; then PEERS_DIR=$(cd "$d" && pwd); break; fi
   done
@@ -85,7 +85,7 @@ run() { "$PY" "$PEERS_DIR/harness.py" "$LOG" "$rep" -- timeout 300 "$@" || true;
 for rep in $(seq 1 "$REPS"); do
   echo "== pass $rep/$REPS"
   for w in $WORKLOADS; do
-    # Same rule as run_all.sh: only the RSS-heavy timed workloads get pre-faulted memory.
+    # Same rule as the peers' own runs: only the RSS-heavy timed workloads get pre-faulted memory.
     case $w in w1_spawn|w6_timers) export PREFAULT_MB=2560 ;; *) export PREFAULT_MB=0 ;; esac
     if want asyncio_cpp; then
       run "$OUT/build-clang/bench/bench_$w"
@@ -95,7 +95,7 @@ for rep in $(seq 1 "$REPS"); do
       run "$OUT/build-gcc/bench/bench_$w"
       [ $w = w1_spawn ] && run "$OUT/build-gcc/bench/bench_$w" --lazy
     fi
-    if [ $w = lock ]; then  # peers written here (bench/peers), not in ../shared
+    if [ $w = lock ]; then  # peers written here (bench/peers), not in PEERS_DIR
       want asyncio && run "$PY" "$REPO/bench/peers/lock.py" asyncio
       want uvloop && run "$PY" "$REPO/bench/peers/lock.py" uvloop
       want go && run env GOMAXPROCS=1 "$PB/go_lock"
@@ -110,7 +110,7 @@ for rep in $(seq 1 "$REPS"); do
       [ $w = w4_to_thread ] && run "$PB/tokio-target/release/$w" 4
     fi
     if want go; then
-      # As run_all.sh: W2 is a one-thread ping-pong (P=1 only); W4 is goroutine-per-job (P=2 only).
+      # As the peers' own runs: W2 is a one-thread ping-pong (P=1 only); W4 is goroutine-per-job (P=2 only).
       [ $w != w4_to_thread ] && run env GOMAXPROCS=1 "$PB/go_$w"
       [ $w != w2_switch ] && run env GOMAXPROCS=2 "$PB/go_$w"
     fi

@@ -10,7 +10,8 @@
 //   3. leaving early (`break`): the generator is closed (Python's aclose()) and the destructors of
 //      its locals run, e.g. an RAII connection; asyncio::for_each(gen, fn) as the one-call loop
 //   4. asyncio::to_async(range): a plain range as an async generator that yields to the loop after
-//      each element, so a background task runs between the iterations (seed 000's to_aiter)
+//      each element, so a background task runs between the iterations (scenario S1's to_aiter,
+//      docs/scenarios.md §1)
 //   5. asyncio::context_var: a request id that every coroutine of a task sees without passing it
 //      around; create_task copies it into the child; a child's set() is not seen by its parent;
 //      two concurrent tasks each see their own value

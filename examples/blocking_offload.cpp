@@ -3,9 +3,10 @@
 // ctest-args: --block-ms 60
 //
 // Run: ./blocking_offload [--block-ms MS]
-// Shows: what FastAPI users hit in seed 001 (a blocking handler freezes the server), how debug mode
-// reports the slow step (with the task's name), and the fix with to_thread. A heartbeat task ticks
-// every 5 ms; we count its ticks and the longest gap between two ticks while 4 requests are served.
+// Shows: what FastAPI users hit in scenario S2 (docs/scenarios.md §2.5: a blocking handler freezes the
+// server), how debug mode reports the slow step (with the task's name), and the fix with to_thread. A
+// heartbeat task ticks every 5 ms; we count its ticks and the longest gap between two ticks while 4
+// requests are served.
 #include <asyncio/asyncio.hpp>
 
 #include <algorithm>

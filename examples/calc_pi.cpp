@@ -1,4 +1,4 @@
-// examples/calc_pi.cpp: seed 002's Monte Carlo pi, offloaded with to_thread.
+// examples/calc_pi.cpp: scenario S3's Monte Carlo pi (docs/scenarios.md §3), offloaded with to_thread.
 // ctest-args: --samples 4000000 --jobs 8 --sweep-total 20 --rounds 3 --pause 20 --out calc_pi_test_output
 // ctest-timeout: 120
 //

@@ -1,6 +1,6 @@
-// examples/chained.cpp: seed 001's async_chained.py. Each chain(n) awaits function1(n), then
-// function2(n, result1): a chain is sequential, but the chains run concurrently under gather, so
-// function2 of one chain starts as soon as its own function1 is done.
+// examples/chained.cpp: scenario S2's async_chained.py (docs/scenarios.md §2.3). Each chain(n) awaits
+// function1(n), then function2(n, result1): a chain is sequential, but the chains run concurrently
+// under gather, so function2 of one chain starts as soon as its own function1 is done.
 // Run: ./chained [--scale S] [n...]     (default n: 1 2 3; S multiplies every sleep, default 1.0)
 // Shows: chaining coroutines with co_await (each returns a value), gather over a vector of tasks,
 // arguments taken by value into coroutine frames.
@@ -21,7 +21,7 @@ namespace {
 
 double scale = 1.0;
 bool color = false;
-std::mt19937 rng(444);  // the seed's random.seed(444): a fixed sequence of sleeps
+std::mt19937 rng(444);  // the scenario's random.seed(444): a fixed sequence of sleeps
 
 constexpr const char* red = "31";
 constexpr const char* green = "32";

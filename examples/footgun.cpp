@@ -1,21 +1,21 @@
-// examples/footgun.cpp: seed 000, "async def is a magic footgun", in C++.
+// examples/footgun.cpp: scenario S1, "async def is a magic footgun" (docs/scenarios.md §1), in C++.
 //
-// The seed does 3 rounds of CPU work (2 units each) and wants each round's output write (1 unit of
+// The scenario does 3 rounds of CPU work (2 units each) and wants each round's output write (1 unit of
 // OS I/O) to overlap the next round: 7 units instead of 9. In Python, calling an `async def` does
-// not start it, and create_task only schedules it, so most of the seed's variants run the writes
+// not start it, and create_task only schedules it, so most of the scenario's variants run the writes
 // serially. Here every variant is written the way a C++ user would write the Python one, and each
-// prints the seed's timeline (`<elapsed> <label>`) and then `variant <seed function name> total <s>`.
+// prints the scenario's timeline (`<elapsed> <label>`) and then `variant <Python function name> total <s>`.
 // Because asyncio::create_task starts the coroutine eagerly (it runs up to its first suspension,
 // which here is the start of the write), the natural code overlaps: example6 reaches 7 units with no
 // sleep(0) trick.
 //
 // Run: ./footgun [--scale S] [--variant NAME] [--summary] [--virtual-clock]
-//   --scale S        1 unit = S seconds (default 1.0: 2 s of CPU work, 1 s per write, as in the seed)
+//   --scale S        1 unit = S seconds (default 1.0: 2 s of CPU work, 1 s per write, as in the scenario)
 //   --variant NAME   run only the variant whose name contains NAME
-//   --summary        end with a table: the seed's Python total next to this library's, in units
+//   --summary        end with a table: the scenario's Python total next to this library's, in units
 //   --virtual-clock  run on asyncio::testing::virtual_clock: CPU work moves the clock forward while it
 //                    blocks the loop, writes are virtual timers; the timeline is exact and instant
-// Shows: lazy task<T> versus eager create_task, gather, task_group, eager_task<T> (the seed's
+// Shows: lazy task<T> versus eager create_task, gather, task_group, eager_task<T> (the scenario's
 // js_like_await), future + call_later (an OS operation that starts on call), lock, an async
 // generator (to_async) iterated like `async for`.
 //
@@ -42,16 +42,16 @@
 using namespace std::chrono_literals;
 using clock_type = asyncio::clock;
 
-// ---- the seed's helpers: log, CPU work, OS writes --------------------------------------------------
+// ---- the scenario's helpers: log, CPU work, OS writes ----------------------------------------------
 
 namespace {
 
-constexpr double work_units = 2;   // the seed's WORK_TIME
-constexpr double write_units = 1;  // the seed's WRITE_TIME
+constexpr double work_units = 2;   // the scenario's WORK_TIME
+constexpr double write_units = 1;  // the scenario's WRITE_TIME
 
 double scale = 1.0;     // seconds per unit
 int decimals = 2;       // enough to tell units apart at this scale
-bool color = false;     // ANSI colours, as the seed, when writing to a terminal
+bool color = false;     // ANSI colours, as the scenario, when writing to a terminal
 clock_type::time_point log_start;
 asyncio::testing::virtual_clock* virtual_time = nullptr;  // set by --virtual-clock
 
@@ -63,7 +63,7 @@ auto units(double n) -> std::chrono::nanoseconds {
 
 auto elapsed() -> double { return std::chrono::duration<double>(now() - log_start).count(); }
 
-// The seed's log(): elapsed seconds since the variant started, then the message.
+// The scenario's log(): elapsed seconds since the variant started, then the message.
 void log(std::string_view message, const char* ansi = "0") {
   if (color) std::printf("\x1b[%sm%.*f %.*s\x1b[0m\n", ansi, decimals, elapsed(), int(message.size()), message.data());
   else std::printf("%.*f %.*s\n", decimals, elapsed(), int(message.size()), message.data());
@@ -75,7 +75,7 @@ void log_starting() {
 }
 auto tag(char kind, int i) -> std::string { return std::string("[") + kind + std::to_string(i) + "] "; }
 
-// Blocks the thread (and so the loop) like the seed's time.sleep(WORK_TIME): a busy loop on the real
+// Blocks the thread (and so the loop) like the scenario's time.sleep(WORK_TIME): a busy loop on the real
 // clock, so it lasts the same on a fast or a slow machine. On the virtual clock, the blocked loop sees
 // the same: time has moved on when it gets control back.
 void do_cpu_work(int i) {
@@ -90,7 +90,7 @@ void do_cpu_work(int i) {
   log(tag('X', i) + "< Done with CPU work " + std::to_string(i), "93");
 }
 
-// The seed's async_sleep(): a future resolved by a timer that starts now, when it is called (unlike
+// The scenario's async_sleep(): a future resolved by a timer that starts now, when it is called (unlike
 // a coroutine, whose body starts only when awaited). It stands for I/O the OS has started.
 auto async_sleep(double n) -> asyncio::future<> {
   asyncio::future<> done;
@@ -110,7 +110,7 @@ auto wait_for_locked_write() -> asyncio::task<> {
   co_await async_sleep(write_units);
 }
 
-// The seed's os_async_write(): a plain function (not a coroutine) that starts the write at once and
+// The scenario's os_async_write(): a plain function (not a coroutine) that starts the write at once and
 // returns a task<> to await its completion. With `with_lock`, the write waits for write_lock first.
 auto os_async_write(int i, bool with_lock = false) -> asyncio::task<> {
   log(tag('W', i) + ">>> OS started writing " + std::to_string(i), "94");
@@ -118,7 +118,7 @@ auto os_async_write(int i, bool with_lock = false) -> asyncio::task<> {
   return wait_for_locked_write();
 }
 
-// The seed's `async def write_output_async`: a coroutine, so nothing in it runs until it is awaited
+// The scenario's `async def write_output_async`: a coroutine, so nothing in it runs until it is awaited
 // or made a task.
 auto write_output_async(int i, bool with_lock = false) -> asyncio::task<> {
   log(tag('O', i) + ">> Tell OS to write output " + std::to_string(i));
@@ -126,7 +126,7 @@ auto write_output_async(int i, bool with_lock = false) -> asyncio::task<> {
   log(tag('O', i) + "<< OS writing completed " + std::to_string(i));
 }
 
-// ---- the variants, in the seed's order -------------------------------------------------------------
+// ---- the variants, in the scenario's order ---------------------------------------------------------
 
 auto example1_await_immediately() -> asyncio::task<> {
   log_starting();
@@ -163,7 +163,7 @@ auto example3_gather() -> asyncio::task<> {
   log("Done");
 }
 
-// The seed's `async with asyncio.TaskGroup() as tg:` in the object form (straight-line code, nothing
+// The scenario's `async with asyncio.TaskGroup() as tg:` in the object form (straight-line code, nothing
 // between the group's construction and join() can throw). tg.create_task starts each write eagerly,
 // so the writes overlap the CPU work; only their completions wait for join().
 auto example4_taskgroup_create_task_outside_loop() -> asyncio::task<> {
@@ -179,7 +179,7 @@ auto example4_taskgroup_create_task_outside_loop() -> asyncio::task<> {
 
 // The same with one write at a time (write_lock). Write 0 takes the lock at once; writes 1 and 2
 // queue behind it, and the lock changes hands only when the loop runs again, at join(): 6 units of
-// work, write 0 already done, then writes 1 and 2 in turn: 8 units (the seed's Python: 9).
+// work, write 0 already done, then writes 1 and 2 in turn: 8 units (the scenario's Python: 9).
 auto example5_taskgroup_create_task_outside_loop_with_lock() -> asyncio::task<> {
   log_starting();
   asyncio::task_group tg;
@@ -205,7 +205,7 @@ auto example6_await_before_next_write_with_task() -> asyncio::task<> {
   log("Done");
 }
 
-// The seed's sleep(0) trick: not needed here (the task already started), and harmless.
+// The scenario's sleep(0) trick: not needed here (the task already started), and harmless.
 auto example7_sleep_with_task() -> asyncio::task<> {
   log_starting();
   asyncio::task_handle<void> last_write;
@@ -220,7 +220,7 @@ auto example7_sleep_with_task() -> asyncio::task<> {
   log("Done");
 }
 
-// The seed's `async for i in to_aiter(range(3))`: asyncio::to_async is the seed's to_aiter (it
+// The scenario's `async for i in to_aiter(range(3))`: asyncio::to_async is the scenario's to_aiter (it
 // yields each element, then sleep(0)), and `while (auto i = co_await gen.next())` is `async for`.
 // The sleep(0) lets the loop run between rounds, so the lock passes from one write to the next
 // during the CPU work instead of at join().
@@ -236,7 +236,7 @@ auto example9_task_with_async_for() -> asyncio::task<> {
   log("Done");
 }
 
-// The seed's fix without tasks: a plain function that starts the OS write before returning the
+// The scenario's fix without tasks: a plain function that starts the OS write before returning the
 // coroutine that waits for it.
 auto wait_for_inner(int i, asyncio::task<> write) -> asyncio::task<> {
   co_await write;
@@ -261,7 +261,7 @@ auto example2_await_before_next_write_fixed_function() -> asyncio::task<> {
   log("Done");
 }
 
-// The seed's js_like_await decorator is a coroutine type here: calling an eager_task<> function
+// The scenario's js_like_await decorator is a coroutine type here: calling an eager_task<> function
 // starts it on the running loop, up to its first suspension.
 auto fixed_write_output_async(int i, bool with_lock = false) -> asyncio::eager_task<> {
   co_await write_output_async(i, with_lock);
@@ -285,7 +285,7 @@ auto example10_fixed_write_with_gather() -> asyncio::task<> {
 struct variant {
   const char* name;
   std::function<asyncio::task<>()> body;
-  double python_total;  // the seed's measured total, seconds at WORK_TIME=2, WRITE_TIME=1
+  double python_total;  // the scenario's measured total, seconds at WORK_TIME=2, WRITE_TIME=1
 };
 
 const std::vector<variant> variants = {

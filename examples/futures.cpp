@@ -1,5 +1,5 @@
-// examples/futures.cpp: seed 001's async_futures.py. Two coroutines share a future: foo awaits it,
-// bar resolves it after sleeping 3 seconds; gather runs both concurrently.
+// examples/futures.cpp: scenario S2's async_futures.py (docs/scenarios.md §2.2). Two coroutines share
+// a future: foo awaits it, bar resolves it after sleeping 3 seconds; gather runs both concurrently.
 // Run: ./futures [--scale S]     (S multiplies the 3 s sleep; default 1.0)
 // Shows: asyncio::future<T> (set_result, co_await), gather of two coroutines, timing a run.
 // ctest-args: --scale 0.01
@@ -18,7 +18,7 @@ namespace {
 double scale = 1.0;
 bool color = false;
 
-// The seed's ANSI colours (only on a terminal).
+// The scenario's ANSI colours (only on a terminal).
 void say(const char* ansi, const std::string& text) {
   if (color) std::printf("\033[%sm%s\033[0m\n", ansi, text.c_str());
   else std::printf("%s\n", text.c_str());

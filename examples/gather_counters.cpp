@@ -1,8 +1,9 @@
-// examples/gather_counters.cpp: seed 002's first asyncio program. One counter alone, then the Earth
-// and Moon counters gathered: they alternate on one thread, and together take as long as one.
+// examples/gather_counters.cpp: scenario S3's first asyncio program (docs/scenarios.md §3). One counter
+// alone, then the Earth and Moon counters gathered: they alternate on one thread, and together take as
+// long as one.
 // Run: ./gather_counters [--scale S]     (S multiplies the 0.2 s sleeps; default 1.0)
 // Shows: gather of two coroutines (concurrency without threads), timing a block with an RAII
-// timer (the seed's asynccontextmanager).
+// timer (the scenario's asynccontextmanager).
 // ctest-args: --scale 0.05
 #include <chrono>
 #include <cstdio>
@@ -28,7 +29,7 @@ auto counter(std::string name) -> asyncio::task<> {
   }
 }
 
-// The seed's `async with timer() as t:` is a plain RAII object: no coroutine needed to time a block.
+// The scenario's `async with timer() as t:` is a plain RAII object: no coroutine needed to time a block.
 struct timer {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   ~timer() {

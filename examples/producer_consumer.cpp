@@ -1,7 +1,7 @@
-// examples/producer_consumer.cpp: seed 001's async_queue.py. Producers put a random number of
-// items into an unbounded queue after random sleeps; consumers take them forever, marking each one
-// done; main waits for the producers, then for q.join() (every item processed), then cancels the
-// consumers, which are parked in q.get() (cancelling a waiting getter loses nothing).
+// examples/producer_consumer.cpp: scenario S2's async_queue.py (docs/scenarios.md §2.4). Producers put
+// a random number of items into an unbounded queue after random sleeps; consumers take them forever,
+// marking each one done; main waits for the producers, then for q.join() (every item processed), then
+// cancels the consumers, which are parked in q.get() (cancelling a waiting getter loses nothing).
 // Run: ./producer_consumer [-p N] [-c N] [--scale S]   (defaults -p 10 -c 15, S multiplies every sleep)
 // Shows: asyncio::queue put/get/task_done/join, create_task, cancelling tasks parked in a queue.
 // ctest-args: -p 2 -c 4 --scale 0.002
@@ -25,7 +25,7 @@ using item = std::pair<std::string, clock_type::time_point>;
 
 double scale = 1.0;
 bool color = false;
-std::mt19937 rng(444);  // the seed's random.seed(444)
+std::mt19937 rng(444);  // the scenario's random.seed(444)
 int produced = 0;
 int consumed = 0;
 

@@ -15,7 +15,7 @@ set -euo pipefail
 #   g++                                 g++ 12, the second compiler CI builds and tests with
 #   libgtest-dev libgmock-dev           the unit tests
 #   libbenchmark-dev                    bench/
-#   liburing-dev libssl-dev libfmt-dev  io_uring backend, TLS, formatting (TOOLCHAIN §8.6-8.8)
+#   liburing-dev libssl-dev libfmt-dev  io_uring backend, TLS, formatting (docs/toolchain.md §7-8)
 #   openssl                             the openssl command: TLS tests (s_server/s_client peers), examples/tls_client
 #   python3                             scripts and the peer benchmark harness
 #   gnuplot-nox                         examples/calc_pi's log-log plot of the per-job overhead

@@ -2,7 +2,7 @@
 """Finds co_await expressions that g++ 12 miscompiles.
 
 g++ 12 destroys twice every aggregate-initialised temporary with a non-trivial destructor that lives in
-a co_await full-expression (LESSONS 5; repro in docs/design.md "Compiler traps"): a double free, or a
+a co_await full-expression (docs/toolchain.md §5.5; repro in docs/design.md "Compiler traps"): a double free, or a
 reference count that drops below zero. Two shapes reach our code:
 
   co_await start_server([state](stream_reader r, stream_writer w) -> task<> {...}, host, port);

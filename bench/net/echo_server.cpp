@@ -1,6 +1,6 @@
 // TCP echo server for the loopback echo benchmark (bench/echo.sh), written with the streams API:
 // start_server + stream_reader::read_into + stream_writer::write/drain, one task per connection,
-// a 64 KiB buffer per connection reused for every message (TOOLCHAIN §9: no heap buffer per read).
+// a 64 KiB buffer per connection reused for every message (docs/toolchain.md §9: no heap buffer per read).
 //
 // Usage: bench_echo_server PORT [BUSY_POLL_US]   (binds 127.0.0.1; runs until killed)
 //   BUSY_POLL_US sets loop_options::busy_poll (default: the library's; 0 turns it off), so that

@@ -20,6 +20,7 @@ constexpr std::size_t slab_bytes = 64 * 1024;
 // ns/task). Transparent huge pages would save more (34 ns) but stall for compaction now and then
 // (200 ns/task runs), a latency trap for servers, so they are not requested. Small pools stay on
 // plain malloc; a big pool holds at most one partly used arena, under 1/8 of what it already uses.
+// (W1 is the spawn benchmark, docs/benchmarks.md §2.1; the cost of fresh pages: docs/toolchain.md §9.)
 constexpr std::size_t arena_bytes = 2 * 1024 * 1024;
 constexpr std::size_t arena_after = 16 * 1024 * 1024;
 

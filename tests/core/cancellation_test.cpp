@@ -1,4 +1,4 @@
-// Cancellation (DESIGN §3.2-3.3, docs/design.md "The suspension protocol"), ported from the
+// Cancellation (docs/lessons.md §1.2-1.3, docs/design.md "The suspension protocol"), ported from the
 // cancellation cases of CPython's test_tasks.py: every suspension point, before start, after a
 // wake-up, messages, cancelling()/uncancel(), catching and continuing, inner tasks and futures.
 #include <asyncio/asyncio.hpp>

@@ -1,5 +1,5 @@
 // A task that finishes inside create_task is kept as a compact finished_task (its coroutine frame is
-// freed, W1): every handle operation must behave exactly as on a task that kept its frame.
+// freed, W1 in docs/benchmarks.md §2.1): every handle operation must behave exactly as on a task that kept its frame.
 #include <asyncio/asyncio.hpp>
 #include <asyncio/testing/run_virtual.hpp>
 

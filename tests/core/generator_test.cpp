@@ -170,8 +170,8 @@ auto deep() -> asyncio::task<void> {
 }
 TEST(Generator, ManySynchronousYieldsDoNotGrowTheStack) { run_virtual(deep()); }
 
-// Seed 000, example 9: `async for i in to_aiter(range(3))` starting a task per item. The sleep(0s)
-// in to_async lets each task start its write before the next CPU step.
+// Scenario S1, variant example9 (docs/scenarios.md §1): `async for i in to_aiter(range(3))` starting
+// a task per item. The sleep(0s) in to_async lets each task start its write before the next CPU step.
 auto writer(std::vector<std::string>* log, int i) -> asyncio::task<void> {
   log->push_back("start " + std::to_string(i));
   co_await asyncio::sleep(1s);

@@ -1,4 +1,4 @@
-// Stack depth (issue 2, LESSONS §1, TOOLCHAIN §2): chains of synchronously completing awaits and
+// Stack depth (docs/toolchain.md §2): chains of synchronously completing awaits and
 // deep recursion must not overflow the stack, whatever the compiler does with tail calls. This file
 // is always compiled at -O0 (tests/CMakeLists.txt), where g++ and the sanitizers do not turn
 // symmetric transfer into tail calls; the loop's inline budget must bound the stack instead.

@@ -357,7 +357,7 @@ TEST(TaskHandle, TheLoopOwnsTasksWhoseHandlesWereDropped) {
   EXPECT_TRUE(flag);
 }
 
-// eager_task: seed 000's js_like_await. Calling the function starts it.
+// eager_task: scenario S1's js_like_await (docs/scenarios.md §1). Calling the function starts it.
 auto js_like_write(log_t* log, int i) -> asyncio::eager_task<int> {
   log->push_back("write " + std::to_string(i) + " started");
   co_await asyncio::sleep(10ms);

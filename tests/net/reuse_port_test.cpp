@@ -1,4 +1,4 @@
-// reuse_port for what issue 5 wants it for: a multi-loop runtime running one listener per loop on
+// reuse_port for what a server per core needs: a multi-loop runtime running one listener per loop on
 // the same port (SO_REUSEPORT), the kernel spreading connections across the loops. Loopback only;
 // every wait is bounded.
 // test-label: threaded

@@ -277,7 +277,7 @@ TEST_P(Process, OptionsCwdEnvCloseFds) {
   ASSERT_GE(leaky, 0);
   auto main = [](int leaky) -> asyncio::task<void> {
     asyncio::process_options options{.std_out = redirect::pipe, .cwd = "/tmp"};
-    options.env = std::vector<std::string>{"GREETING=hi"};  // a named local: g++ 12 (LESSONS §5)
+    options.env = std::vector<std::string>{"GREETING=hi"};  // a named local: g++ 12 (docs/toolchain.md §5.5)
     auto a = co_await asyncio::create_subprocess_shell(
         "pwd; echo $GREETING; test -e /proc/self/fd/" + std::to_string(leaky) + " && echo leaked || echo closed",
         options);

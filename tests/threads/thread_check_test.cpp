@@ -1,4 +1,4 @@
-// Debug mode reports a loop-affine object used from the wrong thread (DESIGN §3.1). Each test makes
+// Debug mode reports a loop-affine object used from the wrong thread (docs/lessons.md §1.1). Each test makes
 // the foreign access while the loop's thread is provably not touching the loop (it waits on a latch
 // or was joined), so the misuse is reported without being an actual data race.
 #include <asyncio/asyncio.hpp>

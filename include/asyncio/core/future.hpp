@@ -105,7 +105,7 @@ class future {
   /// Runs fn() via call_soon once the future is done (at once, via call_soon, if already done).
   void add_done_callback(detail::unique_function<void()> fn) { state_->add_done_callback(std::move(fn)); }
 
-  /// Awaiter of a future: only the completion_wait (32 bytes); the source is the state (W3).
+  /// Awaiter of a future: only the completion_wait (32 bytes); the source is the state (W3, docs/benchmarks.md §2.3).
   /// Take: `co_await std::move(f)` moves the value out (required for a move-only T); a template
   /// parameter so that the copying branch is not instantiated for move-only values.
   template <bool Take>

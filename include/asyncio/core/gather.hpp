@@ -1,6 +1,6 @@
 #pragma once
 // gather: run awaitables concurrently and collect their results (Python's asyncio.gather), with
-// one difference that makes it safe in C++ (DESIGN §3.4): no child outlives gather.
+// one difference that makes it safe in C++ (docs/lessons.md §1.4): no child outlives gather.
 //
 //   auto [a, b] = co_await asyncio::gather(fetch(1), fetch(2));          // tuple, argument order
 //   std::vector<int> all = co_await asyncio::gather(std::move(coros));   // vector of task<int>

@@ -1,7 +1,7 @@
 #pragma once
 // result<T>: a value or the exception that replaced it. What gather(return_exceptions, ...) gives
 // for each child (Python puts the exception object itself in the result list). std::expected is
-// not available on this toolchain (TOOLCHAIN §6), hence this small type.
+// not available on this toolchain (docs/toolchain.md §8), hence this small type.
 #include <exception>
 #include <type_traits>
 #include <utility>

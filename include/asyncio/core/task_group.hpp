@@ -13,7 +13,7 @@
 //      });  // waits for every child
 //
 //    The body runs inside the calling task. The lambda object lives in with_task_group's frame
-//    for the whole co_await, so capturing by reference is safe HERE (LESSONS §10 is about
+//    for the whole co_await, so capturing by reference is safe HERE (docs/toolchain.md §5.8 is about
 //    lambdas that die before their coroutine finishes; this one cannot).
 //
 // 2. The object form: simple, for straight-line code.
@@ -44,7 +44,7 @@
 //    with uncancel() (Python 3.11 counting), so nested groups and timeouts never swallow an outer
 //    cancellation, and an outer cancellation that arrives while errors win is re-armed (the
 //    next suspension point raises it).
-//  * No child outlives the group (DESIGN §3.4).
+//  * No child outlives the group (docs/lessons.md §1.4).
 #include <cstddef>
 #include <exception>
 #include <optional>

@@ -1,6 +1,6 @@
 #pragma once
 // Tasks (Python's asyncio.Task): create_task, task_handle<T>, any_task, current_task, all_tasks,
-// and eager_task<T>, the coroutine type that starts on call (seed 000's js_like_await).
+// and eager_task<T>, the coroutine type that starts on call (js_like_await of scenario S1, docs/scenarios.md §1).
 //
 // The loop owns every unfinished task strongly: dropping a task_handle never stops or loses a task
 // (unlike CPython, python/cpython#91887). A task that finished with an exception nobody retrieved
@@ -105,7 +105,7 @@ namespace detail {
 /// task, as CPython; futures: cancel the future) and keeps waiting for its outcome. If the source had
 /// already finished (the awaiter was woken but not yet resumed), cancelled_error is raised instead.
 /// OnCancel is a template argument, not a member, so that the awaiter (which lives in every frame
-/// that awaits a task or future) is 32 bytes (W3).
+/// that awaits a task or future) is 32 bytes (W3, docs/benchmarks.md §2.3).
 struct completion_wait : completion_waiter {
   using cancel_source_fn = void (*)(completion& source, const std::string& message);
   /// Selects what cancelling the awaiting task does to the source.
@@ -283,7 +283,7 @@ auto current_task() -> any_task;
 /// Every unfinished task of the running loop. Python's asyncio.all_tasks().
 auto all_tasks() -> std::vector<any_task>;
 
-/// A coroutine type that starts on call (seed 000's js_like_await): calling the function creates a
+/// A coroutine type that starts on call (scenario S1's js_like_await): calling the function creates a
 /// task on the running loop and runs it up to its first suspension; the returned object is that
 /// task's handle. Requires a running loop.
 template <class T = void>

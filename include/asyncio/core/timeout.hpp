@@ -14,7 +14,7 @@
 //
 // The second form gives access to the scope (reschedule(), when(), expired()). The lambda object
 // lives in the timeout's coroutine frame for the whole co_await, so capturing by reference is safe
-// here (LESSONS §10 is about lambdas that die before their coroutine finishes; this one cannot).
+// here (docs/toolchain.md §5.8 is about lambdas that die before their coroutine finishes; this one cannot).
 //
 // How it works (exactly CPython's): the guarded code runs inside the calling task. At the
 // deadline the task is cancelled. When the guarded code finishes, if the deadline fired and the

@@ -1,6 +1,6 @@
 #pragma once
 // Coroutine frames come from a per-thread pool of size classes (16-byte steps up to 1 KiB), because
-// g++ never elides frame allocations (TOOLCHAIN §2) and malloc costs a header and a lock-free but
+// g++ never elides frame allocations (docs/toolchain.md §3) and malloc costs a header and a lock-free but
 // slow path per frame. Freed frames go onto the freeing thread's list, so a frame created on one
 // thread and destroyed on another simply migrates; slabs are never returned to the OS.
 //
@@ -36,7 +36,7 @@ struct frame_pool {
 };
 
 /// The calling thread's pool. Not inline so that no coroutine body caches a thread_local address
-/// across a suspension (LESSONS, Clang trap 3).
+/// across a suspension (docs/toolchain.md §5.3).
 [[gnu::noinline]] auto this_thread_frame_pool() noexcept -> frame_pool&;
 /// Carves a new block of class `cls` from a fresh slab (slow path).
 [[gnu::noinline]] auto frame_refill(frame_pool& pool, std::size_t cls) -> void*;

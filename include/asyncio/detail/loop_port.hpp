@@ -4,11 +4,11 @@
 // and takes a mutex per call; a port costs one CAS per item and a syscall only when the loop sleeps.
 //
 // Why a separate, reference-counted object rather than members of event_loop: a worker thread that
-// finishes a job after the loop was closed and destroyed (an abandoned job, LESSONS §3) must still
+// finishes a job after the loop was closed and destroyed (an abandoned job, docs/lessons.md §3.3) must still
 // be able to post safely. Each poster holds a reference across post(); the loop holds one until it
 // is destroyed. Items posted after close() are discarded by whoever finds them.
 //
-// Wake-ups (TOOLCHAIN §8.9): the loop sets sleeping_ before it blocks in epoll_wait and re-checks the
+// Wake-ups (docs/toolchain.md §6.5): the loop sets sleeping_ before it blocks in epoll_wait and re-checks the
 // port; a poster pushes, then reads sleeping_ (Dekker, both sides seq_cst), and only then writes the
 // eventfd, at most once until the loop reads it (wake_written_). A busy loop therefore receives
 // thousands of completions without a single syscall.

@@ -2,7 +2,7 @@
 // The state shared by Python's Future and Task, without the typed result: a completion that parked
 // tasks wait on, plus (for tasks) the cancellation protocol.
 //
-// Cancellation protocol (DESIGN §3.2-3.3, modelled on CPython's Task.cancel and Trio's abort_fn):
+// Cancellation protocol (docs/lessons.md §1.2-1.3, modelled on CPython's Task.cancel and Trio's abort_fn):
 //  * A task parked at a suspension point has task_core::waiting_ pointing at that suspension.
 //  * task_core::cancel() clears waiting_ and calls suspension::abort(), which must undo the wait
 //    (unlink the waiter, cancel the timer) and make sure the task is (or already was) scheduled; the
@@ -104,9 +104,10 @@ struct completion_extras {
 
 /// Python's Future without its result: outcome, waiters, done callbacks, reference count.
 ///
-/// Layout matters (W3: a suspended task must cost few bytes): no vtable and no exception_ptr in
-/// the object. A finished task's frame is destroyed through resume_ (its root frame); a future's
-/// state through future_base::destroy_fn; exceptions live in the lazily allocated extras.
+/// Layout matters (W3, docs/benchmarks.md §2.3: a suspended task must cost few bytes): no vtable and
+/// no exception_ptr in the object. A finished task's frame is destroyed through resume_ (its root
+/// frame); a future's state through future_base::destroy_fn; exceptions live in the lazily allocated
+/// extras.
 ///
 /// Invariants: waiters_ is non-empty only while outcome_ == pending (a finished_task reuses the
 /// word for its result). refs_ counts task_handle / future objects plus one held by the loop
@@ -197,7 +198,8 @@ class completion {
   bool started_ : 1 = false;      // task: its coroutine has begun running
   bool compact_ : 1 = false;      // task: a finished_task block, not a coroutine frame
   // Starts a new 32-bit unit: without it clang merges both words' bit-fields into one 56-bit
-  // unit, and a change of refs_ becomes a 7-byte read-modify-write (W1: finish_root, release).
+  // unit, and a change of refs_ becomes a 7-byte read-modify-write (W1, docs/benchmarks.md §2.1:
+  // finish_root, release).
   std::uint32_t : 0;
   std::uint32_t registry_index_ : 24 = not_registered;  // task: position in the loop's task registry
   outcome outcome_ = outcome::pending;

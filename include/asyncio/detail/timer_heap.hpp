@@ -1,6 +1,6 @@
 #pragma once
 // Timers: a 4-ary min-heap of 16-byte entries (deadline, key), not a timer wheel.
-// Measured choice (issue #2, W6): with 1M pending timers a 4-ary heap keeps the four children of a
+// Measured choice (W6, docs/benchmarks.md §2.6): with 1M pending timers a 4-ary heap keeps the four children of a
 // node in one cache line, so a pop touches ~10 lines and the random-deadline push is O(1) on
 // average, while deadlines stay exact to the nanosecond (a wheel rounds to its tick, which would
 // make the virtual clock land on tick boundaries).

@@ -21,7 +21,7 @@ namespace asyncio {
 ///
 /// Closing: close() (or the destructor) unregisters the fd from the running loop and closes it.
 /// A socket destroyed while still open is reported through the loop's exception handler ("unclosed
-/// socket", DESIGN §3.5) and then closed. Sockets must be closed on the thread of the loop that
+/// socket", docs/lessons.md §1.5) and then closed. Sockets must be closed on the thread of the loop that
 /// used them, while it runs.
 /// Thread safety: loop-affine.
 class socket {

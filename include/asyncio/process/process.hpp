@@ -164,7 +164,7 @@ auto create_subprocess_exec(std::string program, std::vector<std::string> args =
 /// optionally a process_options (anywhere, usually last):
 ///   co_await asyncio::create_subprocess_exec("ls", "-l", dir, asyncio::process_options{.std_out = asyncio::redirect::pipe});
 /// Prefer it inside co_await with g++ 12: a braced list of strings there ({"-l", dir}) hits a g++ 12
-/// bug ("array used as initializer"; LESSONS §5).
+/// bug ("array used as initializer"; docs/toolchain.md §5.5).
 template <class... A>
   requires(sizeof...(A) > 0 && ((std::is_convertible_v<const A&, std::string_view> ||
                                  std::is_same_v<std::remove_cvref_t<A>, process_options>) &&

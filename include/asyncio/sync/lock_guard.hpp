@@ -1,7 +1,7 @@
 #pragma once
 // lock_guard<M>: what `co_await m.acquire()` returns for a lock, a semaphore or a condition
 // (Python's `async with m:`). Leaving the scope releases; so does an exception or a cancellation
-// unwinding through it, so no cancelled task can leave a lock held (DESIGN §3.3).
+// unwinding through it, so no cancelled task can leave a lock held (docs/lessons.md §1.3).
 #include <utility>
 
 namespace asyncio {

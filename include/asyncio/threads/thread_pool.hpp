@@ -3,7 +3,7 @@
 // concurrent.futures.ThreadPoolExecutor). Coroutines reach them through to_thread() and
 // run_in_executor() (<asyncio/threads/to_thread.hpp>); this header is the executor itself.
 //
-// Performance design (issue 4 asks for <= 0.5 us per offloaded job in batches of 1000):
+// Performance design (the W4 goal, docs/benchmarks.md §3: <= 0.5 us per offloaded job in batches of 1000):
 //  * jobs are intrusive (the job is the only allocation) and sit in a bounded lock-free MPMC ring
 //    (Vyukov), so submitting and taking a job cost one CAS each, with no mutex convoy; an unbounded
 //    mutex-protected overflow list takes over only when the ring is full;
@@ -12,7 +12,7 @@
 //    the loop one wake-up syscall, not 1000;
 //  * completions go back to the loop through its loop_port, which wakes the loop only if it sleeps.
 //
-// Shutdown never hangs on a stuck call (LESSONS §3, python/cpython#111358, tokio-rs/tokio#5338):
+// Shutdown never hangs on a stuck call (docs/lessons.md §3.3, python/cpython#111358, tokio-rs/tokio#5338):
 // shutdown(wait, timeout) waits at most `timeout`, then abandons the workers still inside a call
 // (their threads are detached and finish in the background) and reports how many it abandoned.
 #include <chrono>
