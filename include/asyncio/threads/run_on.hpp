@@ -22,6 +22,7 @@
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/detail/loop_port.hpp>
+#include <asyncio/detail/parked_awaiter.hpp>
 #include <asyncio/detail/value_slot.hpp>
 #include <asyncio/errors.hpp>
 
@@ -117,8 +118,8 @@ struct cross_call {
     if (discard) return;  // the origin loop closed under a leaked task: keep the call
     c->delivered = true;
     event_loop& loop = c->waiter->loop();
-    loop.add_remote_waits(-1);
-    loop.schedule(*c->waiter);
+    detail::loop_access::add_remote_waits(loop, -1);
+    detail::loop_access::schedule(loop, *c->waiter);
   }
 
   static void on_cancel(remote_item* r, bool discard) noexcept {
@@ -129,43 +130,41 @@ struct cross_call {
 };
 
 template <class T>
-class cross_call_awaiter : suspension {
+class cross_call_awaiter : public parked_awaiter<cross_call_awaiter<T>> {
+  using base = parked_awaiter<cross_call_awaiter<T>>;
+  friend base;
+
  public:
-  cross_call_awaiter(event_loop& target, task<T> coro) : target_(&target), coro_(std::move(coro)) {
-    suspension::abort = &on_abort;
-  }
-  cross_call_awaiter(const cross_call_awaiter&) = delete;
-  auto operator=(const cross_call_awaiter&) -> cross_call_awaiter& = delete;
+  cross_call_awaiter(event_loop& target, task<T> coro) : target_(&target), coro_(std::move(coro)) {}
   ~cross_call_awaiter() {
     if (call_) let_go();
   }
 
   [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
-  template <class P>
-  auto await_suspend(std::coroutine_handle<P> h) -> bool {
-    task_core& t = task_of(h);
-    task_ = &t;
-    if (!t.park(*this, h)) return false;
-    event_loop& origin = t.loop();
-    try {
-      call_ = new cross_call<T>(std::move(coro_), origin.port(), target_->port());
-    } catch (...) {
-      t.clear_waiting(*this);  // not parked after all: a later cancel must not abort this awaiter
-      throw;
-    }
-    call_->waiter = &t;
-    origin.add_remote_waits(1);
-    call_->target_port->post(&call_->start);  // last action
-    return true;
-  }
   auto await_resume() -> T {
-    if (task_->unpark(*this)) task_->throw_cancelled();
+    this->check_cancelled();
     if (call_->error) std::rethrow_exception(call_->error);
     if (call_->remote_cancelled) throw cancelled_error("run_on: the task was cancelled on its loop");
     return call_->value.take();
   }
 
  private:
+  // parked_awaiter: allocate the call and post it to the target (throws if the allocation fails).
+  // Inlined into await_suspend, which then stays one out-of-line function (parked_awaiter.hpp).
+  [[gnu::always_inline]] void link(task_core& t) {
+    event_loop& origin = t.loop();
+    call_ = new cross_call<T>(std::move(coro_), detail::loop_access::port(origin), detail::loop_access::port(*target_));
+    call_->waiter = &t;
+    detail::loop_access::add_remote_waits(origin, 1);
+    call_->target_port->post(&call_->start);  // last action
+  }
+  // parked_awaiter: cancelled while parked.
+  auto abort_wait() noexcept -> bool {
+    if (call_->delivered) return false;  // already scheduled; await_resume throws
+    let_go();
+    return true;
+  }
+
   void let_go() noexcept {
     cross_call<T>* c = std::exchange(call_, nullptr);
     if (c->delivered) {
@@ -173,22 +172,15 @@ class cross_call_awaiter : suspension {
       return;
     }
     // Still running on the target: ask it to cancel; the result, when it comes, is dropped.
-    c->waiter->loop().add_remote_waits(-1);
+    detail::loop_access::add_remote_waits(c->waiter->loop(), -1);
     c->waiter = nullptr;  // on_done now releases the origin ref
     c->refs.fetch_add(1, std::memory_order_relaxed);
     c->target_port->post(&c->cancel);
-  }
-  static void on_abort(suspension* self, task_core& t) noexcept {
-    auto* a = static_cast<cross_call_awaiter*>(self);
-    if (a->call_->delivered) return;  // already scheduled; await_resume throws
-    a->let_go();
-    t.loop().schedule(t);
   }
 
   event_loop* target_;
   task<T> coro_;
   cross_call<T>* call_ = nullptr;
-  task_core* task_ = nullptr;
 };
 
 }  // namespace detail

@@ -8,7 +8,7 @@
 //   worker:      run fn, store the value or exception, post the call to the loop's port;
 //   loop thread: the port delivers the call, the task is scheduled and takes the result.
 //
-// Cancellation and the race with the worker (issue 4): cancelling the awaiting task raises
+// Cancellation and the race with the worker: cancelling the awaiting task raises
 // cancelled_error at once; the awaiter lets go of the call by setting `abandoned` and clearing
 // `waiter`. From then on the awaiter never touches the call again, and the worker never touches the
 // awaiting frame at all (only the call and the port). Whoever sees the call last frees it: the worker
@@ -27,6 +27,7 @@
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/frame_allocator.hpp>
 #include <asyncio/detail/loop_port.hpp>
+#include <asyncio/detail/parked_awaiter.hpp>
 #include <asyncio/detail/value_slot.hpp>
 #include <asyncio/threads/thread_pool.hpp>
 
@@ -59,8 +60,8 @@ struct thread_call : pool_job, remote_item {
     if (discard) return;  // the loop closed under a leaked task that still points here: keep it
     c->delivered = true;
     event_loop& loop = c->waiter->loop();
-    loop.add_remote_waits(-1);
-    loop.schedule(*c->waiter);  // waiting_ stays set: a late cancel still interrupts (as CPython)
+    detail::loop_access::add_remote_waits(loop, -1);
+    detail::loop_access::schedule(loop, *c->waiter);  // waiting_ stays set: a late cancel still interrupts (as CPython)
   }
 };
 
@@ -110,56 +111,58 @@ struct thread_call_impl final : thread_call<R> {
 
 /// The awaiter of to_thread/run_in_executor. Owns the call until it is posted; see the file comment.
 template <class R>
-class thread_call_awaiter : suspension {
+class thread_call_awaiter : public parked_awaiter<thread_call_awaiter<R>> {
+  using base = parked_awaiter<thread_call_awaiter<R>>;
+  friend base;
+
  public:
-  thread_call_awaiter(executor* ex, thread_call<R>* call) noexcept : call_(call), executor_(ex) {
-    suspension::abort = &on_abort;
-  }
-  thread_call_awaiter(const thread_call_awaiter&) = delete;
-  auto operator=(const thread_call_awaiter&) -> thread_call_awaiter& = delete;
+  thread_call_awaiter(executor* ex, thread_call<R>* call) noexcept : call_(call), executor_(ex) {}
   ~thread_call_awaiter() {
     if (call_) let_go();
   }
 
   [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
 
-  template <class P>
-  auto await_suspend(std::coroutine_handle<P> h) -> bool {
-    task_core& t = task_of(h);
-    task_ = &t;
-    if (!t.park(*this, h)) return false;  // a cancel is pending: await_resume throws
-    event_loop& loop = t.loop();
-    try {
-      executor& ex = executor_ ? *executor_ : default_executor(loop);
-      call_->waiter = &t;
-      call_->port = &loop.port();
-      call_->port->add_ref();  // released by the worker after it posted (or skipped) the call
-      submitted_ = true;
-      loop.add_remote_waits(1);
-      // Last action: from here a worker may run the call (it never touches this frame).
-      ex.post(*call_);
-    } catch (...) {
-      if (submitted_) {
-        submitted_ = false;
-        loop.add_remote_waits(-1);
-        call_->port->release();
-      }
-      call_->waiter = nullptr;
-      (void)t.unpark(*this);
-      submit_error_ = std::current_exception();
-      return false;
-    }
-    return true;
-  }
-
   auto await_resume() -> R {
     if (submit_error_) std::rethrow_exception(submit_error_);
-    if (task_->unpark(*this)) task_->throw_cancelled();  // the destructor lets go of the call
+    this->check_cancelled();  // aborted: the destructor lets go of the call
     if (call_->error) std::rethrow_exception(call_->error);
     return call_->value.take();
   }
 
  private:
+  // parked_awaiter: post the call (false: it could not be submitted; await_resume raises why).
+  // Inlined into await_suspend, which then stays one out-of-line function (parked_awaiter.hpp).
+  [[gnu::always_inline]] auto link(task_core& t) noexcept -> bool {
+    event_loop& loop = t.loop();
+    try {
+      executor& ex = executor_ ? *executor_ : default_executor(loop);
+      call_->waiter = &t;
+      call_->port = &detail::loop_access::port(loop);
+      call_->port->add_ref();  // released by the worker after it posted (or skipped) the call
+      submitted_ = true;
+      detail::loop_access::add_remote_waits(loop, 1);
+      // Last action: from here a worker may run the call (it never touches this frame).
+      ex.post(*call_);
+    } catch (...) {
+      if (submitted_) {
+        submitted_ = false;
+        detail::loop_access::add_remote_waits(loop, -1);
+        call_->port->release();
+      }
+      call_->waiter = nullptr;
+      submit_error_ = std::current_exception();
+      return false;
+    }
+    return true;
+  }
+  // parked_awaiter: cancelled while parked.
+  auto abort_wait() noexcept -> bool {
+    if (call_->delivered) return false;  // already scheduled by the delivery; await_resume throws
+    let_go();                            // raise at once; the thread finishes and its result is dropped
+    return true;
+  }
+
   /// Drops the awaiter's hold on the call: frees it if nobody else can reach it, else abandons it
   /// to the worker/port pipeline (whoever sees it last frees it).
   void let_go() noexcept {
@@ -168,21 +171,13 @@ class thread_call_awaiter : suspension {
       c->destroy(c);
       return;
     }
-    c->waiter->loop().add_remote_waits(-1);
+    detail::loop_access::add_remote_waits(c->waiter->loop(), -1);
     c->waiter = nullptr;
     c->abandoned.store(true, std::memory_order_release);
   }
 
-  static void on_abort(suspension* self, task_core& t) noexcept {
-    auto* a = static_cast<thread_call_awaiter*>(self);
-    if (a->call_->delivered) return;  // already scheduled by the delivery; await_resume throws
-    a->let_go();                      // raise at once; the thread finishes and its result is dropped
-    t.loop().schedule(t);
-  }
-
   thread_call<R>* call_;
   executor* executor_;  // null: the loop's default executor
-  task_core* task_ = nullptr;
   bool submitted_ = false;
   std::exception_ptr submit_error_;
 };
