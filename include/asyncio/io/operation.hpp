@@ -1,0 +1,74 @@
+#pragma once
+// io::operation: one I/O request handed to the loop's io::driver (io/driver.hpp) with submit().
+//
+// The request is plain data (what to do, on which fd, with which buffer) plus a completion
+// callback, so that both kinds of backend can carry it out: the epoll backend tries the system
+// call at once and, on EAGAIN, parks the operation on the fd's readiness and retries it from
+// poll(); an io_uring backend would put it in a submission queue entry whose user_data points
+// back here. Tasks await operations through lowlevel::io_operation_awaiter
+// (lowlevel/io_operation.hpp); the operation object lives in the awaiting frame, so a request
+// costs no allocation.
+//
+// Results follow the kernel's convention: result >= 0 is the value (bytes moved, the accepted fd,
+// 0 for connect/fsync, the readiness seen for poll); result < 0 is -errno.
+#include <cstddef>
+#include <cstdint>
+
+#include <sys/socket.h>
+
+#include <asyncio/io/driver.hpp>
+
+namespace asyncio::io {
+
+/// What an operation does (the system call the epoll backend makes for it).
+enum class opcode : std::uint8_t {
+  recv,      // recv(fd, buffer, length, flags)
+  send,      // send(fd, buffer, length, flags | MSG_NOSIGNAL)
+  accept,    // accept4(fd, address, &address_length, flags | SOCK_CLOEXEC | SOCK_NONBLOCK)
+  connect,   // connect(fd, address, address_length); completes when the connection is established
+  read_at,   // pread(fd, buffer, length, offset)
+  write_at,  // pwrite(fd, buffer, length, offset)
+  fsync,     // fsync(fd), or fdatasync(fd) when flags != 0
+  poll,      // waits until fd is ready in direction `wait_for`; result: the readiness bits seen
+};
+
+/// One request. Fill in the fields the opcode uses, set `complete`, then submit it. The object must
+/// stay in place (and its buffer valid) until it completed or was cancelled.
+struct operation : interest {  // the interest part belongs to the backend
+  opcode code = opcode::poll;
+  direction wait_for = direction::read;  // poll only
+  int fd = -1;
+  int flags = 0;
+  void* buffer = nullptr;                // recv/read_at: written; send/write_at: read
+  std::size_t length = 0;
+  std::int64_t offset = 0;               // read_at / write_at
+  sockaddr* address = nullptr;           // accept: filled (may be null); connect: the peer
+  socklen_t address_length = 0;          // accept: capacity in, length out; connect: length
+  std::int64_t result = 0;               // >= 0: the value; < 0: -errno
+  /// Runs on the loop thread when an operation that submit() left in flight has finished (never
+  /// for one that finished inside submit, nor after a successful cancel). Must not resume a
+  /// coroutine inline.
+  void (*complete)(operation* self) noexcept = nullptr;
+  void* context = nullptr;               // the submitter's (e.g. the awaiter that waits for it)
+  driver* owner = nullptr;               // set by submit(): the driver it was handed to
+  bool connect_started = false;          // epoll backend: connect() was called, waiting for writable
+};
+
+/// The result of an accept: the new connection's fd and the length of the peer's address.
+struct accepted {
+  int fd = -1;
+  socklen_t address_length = 0;
+};
+
+/// The direction of readiness an opcode waits for on a readiness backend.
+[[nodiscard]] constexpr auto direction_of(const operation& op) noexcept -> direction {
+  switch (op.code) {
+    case opcode::send:
+    case opcode::connect:
+    case opcode::write_at: return direction::write;
+    case opcode::poll: return op.wait_for;
+    default: return direction::read;
+  }
+}
+
+}  // namespace asyncio::io
