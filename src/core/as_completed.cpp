@@ -9,7 +9,9 @@ completion_queue::completion_queue(std::vector<task_base*> tasks, std::optional<
     : tasks_(std::move(tasks)), nodes_(std::make_unique<watch_node[]>(tasks_.size())) {
   fire = &on_timer;
   event_loop* running = running_loop();
-  task_core* watcher = running ? running->current_task() : nullptr;  // whoever iterates, usually
+  task_core* watcher = running ? detail::loop_access::current_task(*running) : nullptr;  // whoever iterates, usually
+  // Every index is queued at most once: with the room reserved here, on_done cannot fail.
+  finished_.reserve(tasks_.size());
   for (std::size_t i = 0; i < tasks_.size(); ++i) {
     if (tasks_[i]->done()) {
       finished_.push_back(i);
@@ -22,20 +24,17 @@ completion_queue::completion_queue(std::vector<task_base*> tasks, std::optional<
   }
   if (timeout && finished_.size() < tasks_.size()) {
     loop_ = &get_running_loop();
-    timer_key_ = loop_->add_timer(loop_->time() + *timeout, this);
+    timer_key_ = detail::loop_access::add_timer(*loop_, loop_->time() + *timeout, this);
   }
 }
 
 completion_queue::~completion_queue() {
-  if (timer_key_ != timer_heap::no_timer) loop_->cancel_timer(timer_key_);
+  if (timer_key_ != timer_heap::no_timer) detail::loop_access::cancel_timer(*loop_, timer_key_);
 }
 
 void completion_queue::on_done(watch_node* n) noexcept {
   auto* q = static_cast<completion_queue*>(n->owner);
-  try {
-    q->finished_.push_back(n->index);
-  } catch (...) {  // out of memory: the task is then never given out
-  }
+  q->finished_.push_back(n->index);  // within the capacity reserved by the constructor
   q->spot_.wake();
 }
 
@@ -49,14 +48,12 @@ void completion_queue::on_timer(timer_target* self) noexcept {
 }
 
 auto completion_queue::next_index() -> task<std::size_t> {
-  while (finished_.empty()) {
+  while (next_finished_ == finished_.size()) {
     if (timed_out_) throw timeout_error();
     if (spot_.parked()) throw invalid_state_error("as_completed: another task is already awaiting the next result");
     co_await spot_.wait();
   }
-  std::size_t i = finished_.front();
-  finished_.pop_front();
-  co_return i;
+  co_return finished_[next_finished_++];
 }
 
 }  // namespace asyncio::detail

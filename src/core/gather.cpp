@@ -20,7 +20,7 @@ auto failed(const task_base& c) noexcept -> bool {
 struct gather_state {
   gather_state(const std::vector<task_base*>& cs, bool return_exc)
       : children(cs), nodes(std::make_unique<watch_node[]>(cs.size())), return_exceptions(return_exc) {
-    task_core* awaiter = running_loop()->current_task();  // gather runs in the task awaiting it
+    task_core* awaiter = detail::loop_access::current_task(*running_loop());  // gather runs in the task awaiting it
     for (std::size_t i = 0; i < children.size(); ++i) {
       if (children[i]->done()) {
         record(i);
@@ -50,20 +50,12 @@ struct gather_state {
   static void on_cancel(parking_spot* spot, task_core& me) noexcept {
     auto* st = static_cast<gather_state*>(spot->owner());
     st->cancel_requested = true;
-    try {
-      st->cancel_message = me.cancel_message();
-    } catch (...) {
-    }
+    st->cancel_message = me.shared_cancel_message();
     st->cancel_unfinished(st->cancel_message);
   }
-  void cancel_unfinished(const std::string& message) noexcept {
+  void cancel_unfinished(const shared_message& message) noexcept {
     for (task_base* c : children) {
-      if (!c->done()) {
-        try {
-          (void)c->cancel(message);
-        } catch (...) {  // only the message copy can fail; the cancel itself is then lost
-        }
-      }
+      if (!c->done()) (void)c->cancel_noexcept(message);
     }
   }
   void mark_all_retrieved() noexcept {
@@ -76,7 +68,7 @@ struct gather_state {
   std::size_t first_failure = none;
   bool return_exceptions;
   bool cancel_requested = false;
-  std::string cancel_message;
+  shared_message cancel_message;
   parking_spot spot{&on_cancel, this};
 };
 
@@ -88,14 +80,14 @@ auto gather_wait(std::vector<task_base*> children, bool return_exceptions) -> ta
   // cancelled (the hook has then cancelled the children already).
   while (!st.all_done() && st.first_failure == none && !st.cancel_requested) co_await st.spot.wait();
   if (!st.all_done()) {
-    // Phase 2 (DESIGN §3.4): no child outlives gather. Cancel the rest and wait for all of them,
+    // Phase 2 (docs/lessons.md §1.4): no child outlives gather. Cancel the rest and wait for all of them,
     // so that their destructors and catch blocks have run before gather throws.
     if (!st.cancel_requested) st.cancel_unfinished({});
     while (!st.all_done()) co_await st.spot.wait();
   }
   if (st.cancel_requested) {
     st.mark_all_retrieved();
-    throw cancelled_error(st.cancel_message);
+    throw cancelled_error(st.cancel_message.str());
   }
   if (st.first_failure != none) {
     task_base& first = *children[st.first_failure];

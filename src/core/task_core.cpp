@@ -14,9 +14,9 @@ std::atomic<std::uint64_t> task_counter{0};
 
 void completion::free_extras(completion_extras* e) noexcept { delete e; }
 
-// finished_task is meant to fill one 32-byte class of the frame pool (W1; task_core.hpp).
+// finished_task is meant to fill one 32-byte class of the frame pool (W1, docs/benchmarks.md §2.1; task_core.hpp).
 static_assert(sizeof(void*) != 8 || sizeof(finished_task) == 32);
-// A running task's state is part of every suspended task's frame (W3: bytes per task).
+// A running task's state is part of every suspended task's frame (W3, docs/benchmarks.md §2.3: bytes per task).
 static_assert(sizeof(void*) != 8 || sizeof(task_core) == 48);
 
 void completion::add_waiter(completion_waiter& w) noexcept {
@@ -45,7 +45,7 @@ void completion::add_done_callback(unique_function<void()> fn) {
 }
 
 auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
-  outcome_ = o;
+  set_outcome(o);
   // Waiters were pushed LIFO; reverse so they wake in arrival order.
   completion_waiter* reversed = nullptr;
   for (completion_waiter* w = waiters_; w;) {
@@ -61,7 +61,7 @@ auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
     w->next = nullptr;
     if (w->on_complete) w->on_complete(w);  // a watcher (gather, task_group...); may free w
     else if (hand_first && !first) first = w->task;
-    else w->task->loop().schedule(*w->task);
+    else detail::loop_access::schedule(w->task->loop(), *w->task);
     w = next;
   }
   if (extras_ && !extras_->done_callbacks.empty()) {
@@ -97,7 +97,7 @@ void completion::last_release() noexcept {
     delete static_cast<finished_task*>(this);
     return;
   }
-  if (outcome_ == outcome::exception && !retrieved_ && has_exception()) [[unlikely]] report_unretrieved();
+  if (state() == outcome::exception && !retrieved_ && has_exception()) [[unlikely]] report_unretrieved();
   // Freeing a frame can drop the last reference to another task (a handle among its parameters or
   // locals), whose frame holds the next one, and so on: a chain of 100,000 tasks each awaiting the
   // previous one would recurse 100,000 frames deep here and overflow the stack. Like CPython's
@@ -132,23 +132,55 @@ auto task_base::task_name() -> std::string {
 
 auto task_base::cancel(std::string message) -> bool {
   if (done()) return false;  // a finished_task always is: only a task_core gets past here
-  return static_cast<task_core*>(this)->cancel_unfinished(std::move(message));
+  shared_message m;
+  if (!message.empty()) {
+    // What can fail happens first, while nothing has changed: the message and the extras it lives in.
+    m = shared_message(message);
+    (void)extras();
+  }
+  return static_cast<task_core*>(this)->cancel_unfinished(m);
 }
 
-auto task_core::cancel_unfinished(std::string message) -> bool {
-  loop_->check_thread("task.cancel");
-  completion_extras& e = extras();
+auto task_base::cancel_noexcept(const shared_message& message) noexcept -> bool {
+  if (done()) return false;
+  return static_cast<task_core*>(this)->cancel_unfinished(message);
+}
+
+void task_base::count_cancel_request() noexcept {
+  const unsigned n = status_ >> cancel_count_shift;
+  if (n + 1 < cancel_count_in_extras) [[likely]] {
+    status_ = static_cast<std::uint8_t>(status_ + (1U << cancel_count_shift));
+    return;
+  }
+  if (n == cancel_count_in_extras) {
+    ++extras_->cancel_requests;
+    return;
+  }
+  completion_extras* e = extras_nothrow();
+  if (!e) [[unlikely]] return;  // stays at 30 (see the declaration)
+  e->cancel_requests = static_cast<int>(cancel_count_in_extras);
+  status_ = static_cast<std::uint8_t>((status_ & ((1U << cancel_count_shift) - 1)) |
+                                      (cancel_count_in_extras << cancel_count_shift));
+}
+
+auto task_core::cancel_unfinished(const shared_message& message) noexcept -> bool {
+  detail::loop_access::check_thread(*loop_, "task.cancel");
   // A wait cycle (A awaits B awaits A): A's abort cancels B, whose abort cancels A again. That
   // second request is the first one coming round: absorb it instead of recursing without bound
   // (CPython raises RecursionError there). Aborts run no user code, so only a cycle re-enters.
-  if (e.forwarding_cancel) return true;
-  ++e.cancel_requests;
-  e.cancel_message = std::move(message);
+  if (status_ & forwarding_cancel_bit) return true;
+  count_cancel_request();
+  // Each request replaces the message, an empty one included (CPython's Task.cancel).
+  if (!message.empty()) {
+    if (completion_extras* e = extras_nothrow()) e->cancel_message = message;  // else: no message
+  } else if (extras_) {
+    extras_->cancel_message = shared_message();
+  }
   if (suspension* s = waiting_) {
     waiting_ = nullptr;
-    e.forwarding_cancel = true;
+    status_ |= forwarding_cancel_bit;
     s->abort(s, *this);
-    e.forwarding_cancel = false;
+    status_ &= static_cast<std::uint8_t>(~forwarding_cancel_bit);
   } else {
     must_cancel_ = true;
   }
@@ -156,13 +188,19 @@ auto task_core::cancel_unfinished(std::string message) -> bool {
 }
 
 auto task_base::uncancel() noexcept -> int {
-  if (!extras_) return 0;
-  int& n = extras_->cancel_requests;
-  if (n > 0) {
-    --n;
-    if (n == 0) must_cancel_ = false;
+  const unsigned n = status_ >> cancel_count_shift;
+  int left;
+  if (n == cancel_count_in_extras) {
+    int& requests = extras_->cancel_requests;
+    if (requests == 0) return 0;
+    left = --requests;
+  } else {
+    if (n == 0) return 0;
+    status_ = static_cast<std::uint8_t>(status_ - (1U << cancel_count_shift));
+    left = static_cast<int>(n - 1);
   }
-  return n;
+  if (left == 0) must_cancel_ = false;
+  return left;
 }
 
 void task_base::throw_cancelled() {
@@ -170,17 +208,8 @@ void task_base::throw_cancelled() {
   throw cancelled_error(cancel_message());
 }
 
-void completion_wait::cancel_source_noexcept(cancel_source_fn on_cancel, completion& source,
-                                             task_core& me) noexcept {
-  try {
-    on_cancel(source, me.cancel_message());
-  } catch (...) {
-    // cancel() of a task or future only allocates a message; nothing sensible to do on failure.
-  }
-}
-
-void cancel_task_source(completion& source, const std::string& message) {
-  static_cast<task_base&>(source).cancel(message);
+void cancel_task_source(completion& source, const shared_message& message) noexcept {
+  (void)static_cast<task_base&>(source).cancel_noexcept(message);
 }
 
 void throw_not_done() { throw invalid_state_error("result is not set"); }
@@ -207,14 +236,14 @@ namespace {
 
 void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> root,
                      const task_options& options, const std::source_location* where) {
-  loop.check_thread("create_task");
+  detail::loop_access::check_thread(loop, "create_task");
   p.become_task(loop, root);
-  task_core* creator = loop.current_task();
+  task_core* creator = detail::loop_access::current_task(loop);
   completion_extras* creator_extras = creator ? creator->extras_or_null() : nullptr;
   bool inherits = !creator || (creator_extras && creator_extras->context);
   if (inherits || !options.name.empty() || (where && loop.get_debug())) [[unlikely]]
     apply_task_extras(loop, p, creator, options, where);
-  loop.start_task(p, options.eager);  // registers the task unless its eager start finishes it
+  detail::loop_access::start_task(loop, p, options.eager);  // registers the task unless its eager start finishes it
 }
 
 auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::coroutine_handle<> {
@@ -222,11 +251,11 @@ auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::co
   if (waiters_ || extras_ || must_cancel_) [[unlikely]] return finish_root_completing();
   // A value, nobody waiting, no callback, name or exception (extras_ holds all of those): the
   // usual end of a task that nobody awaits yet, e.g. one finishing inside create_task (W1).
-  outcome_ = outcome::value;
+  status_ |= static_cast<std::uint8_t>(outcome::value);  // from pending (0): one or-store
   // A task finishing inside its eager start is not in the registry; if a handle exists, dropping
   // the loop's reference frees nothing (event_loop::unregister_task otherwise).
   if (registry_index_ == not_registered && refs_ > 1) [[likely]] --refs_;
-  else loop_->unregister_task(*this);
+  else detail::loop_access::unregister_task(*loop_, *this);
   return std::noop_coroutine();
 }
 
@@ -235,13 +264,16 @@ auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::co
   outcome o = outcome::value;
   if (has_exception()) {
     o = outcome::exception;
-    try {
-      std::rethrow_exception(exception_ptr());
-    } catch (const cancelled_error& c) {
+    if (is_cancelled(exception_ptr())) {
       o = outcome::cancelled;
-      if (!c.message().empty()) extras().cancel_message = c.message();
+      try {
+        std::rethrow_exception(exception_ptr());
+      } catch (const cancelled_error& c) {  // always taken (is_cancelled)
+        // Keep the message it was raised with (usually the task's own, already stored).
+        if (!c.message().empty() && c.message() != extras_->cancel_message.view())
+          extras_->cancel_message = shared_message(c.message());
+      }
       extras_->exception = nullptr;
-    } catch (...) {
     }
   } else if (must_cancel_) {
     // A cancel requested while the coroutine ran its last step was never delivered: the task ends
@@ -251,11 +283,11 @@ auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::co
   }
   event_loop& loop = *loop_;
   task_core* first = complete(o, true);
-  loop.unregister_task(*this);  // drops the loop's reference; the frame may be destroyed later
+  detail::loop_access::unregister_task(loop, *this);  // drops the loop's reference; the frame may be destroyed later
   if (first) {
     // Hand over to the first waiter directly, unless the inline budget is spent (task.hpp).
-    if (loop.consume_inline_budget()) return loop.enter_task(*first);
-    loop.schedule(*first);
+    if (detail::loop_access::consume_inline_budget(loop)) return detail::loop_access::enter_task(loop, *first);
+    detail::loop_access::schedule(loop, *first);
   }
   return std::noop_coroutine();
 }
@@ -284,22 +316,22 @@ auto any_task::get_name() const -> std::string { return core_->task_name(); }
 
 auto current_task() -> any_task {
   event_loop* loop = detail::running_loop();
-  return any_task(loop ? loop->current_task() : nullptr);
+  return any_task(loop ? detail::loop_access::current_task(*loop) : nullptr);
 }
 
 auto all_tasks() -> std::vector<any_task> {
   event_loop& loop = get_running_loop();
   std::vector<any_task> out;
-  out.reserve(loop.tasks().size());
-  for (detail::task_core* t : loop.tasks()) out.emplace_back(t);
-  loop.for_each_starting_task([&out](detail::task_core* t) { out.emplace_back(t); });
+  out.reserve(detail::loop_access::tasks(loop).size());
+  for (detail::task_core* t : detail::loop_access::tasks(loop)) out.emplace_back(t);
+  detail::loop_access::for_each_starting_task(loop, [&out](detail::task_core* t) { out.emplace_back(t); });
   return out;
 }
 
 }  // namespace asyncio
 
 namespace asyncio::detail {
-void cancel_future_source(completion& source, const std::string& message) {
+void cancel_future_source(completion& source, const shared_message& message) noexcept {
   (void)source.cancel_completion(message);
 }
 void throw_already_done() { throw invalid_state_error("invalid state: the future is already done"); }

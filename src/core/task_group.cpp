@@ -2,51 +2,48 @@
 // CPython's TaskGroup.__aexit__ (3.13) step by step; comments name the Python counterpart.
 #include <asyncio/core/task_group.hpp>
 
+#include <algorithm>
 #include <string>
 
 namespace asyncio {
 
-struct task_group::child : detail::watch_node {
+struct task_group::child : detail::watch_node, detail::intrusive_node<> {  // the node: children_
   any_task task;
-  child* prev = nullptr;
-  child* next_child = nullptr;
 };
 
 task_group::task_group() noexcept : spot_(&on_exit_cancel, this) {}
 
 task_group::~task_group() {
   deferred_.cancel();
-  if (size_ == 0 && errors_.empty()) return;
+  if (children_.empty() && errors_.empty()) return;
   // Destroyed before join()/exit finished: children cannot be awaited here. Cancel them, let them
   // go (the loop owns them) and say so loudly; collect errors nobody will ever raise.
   event_loop* loop = detail::running_loop();
   std::size_t unfinished = 0;
-  std::string names;
-  while (child* c = head_) {
-    head_ = c->next_child;
-    if (!loop) loop = &c->task.get_loop();
-    if (c->task.done()) {
-      if (c->task.core()->state() == detail::outcome::exception) {
-        try {
-          errors_.push_back(c->task.core()->take_exception_ptr());
-        } catch (...) {
-        }
-      }
-    } else {
+  children_.for_each([&](child& c) {
+    if (!loop) loop = &c.task.get_loop();
+    if (!c.task.done()) {
       ++unfinished;
-      try {
-        if (!names.empty()) names += ", ";
-        names += c->task.get_name();
-        (void)c->task.cancel();
-      } catch (...) {
-      }
+      (void)c.task.core()->cancel_noexcept();
+    } else if (c.task.core()->state() == detail::outcome::exception) {
+      errors_.push_back(c.task.core()->take_exception_ptr());  // within the room adopt() reserved
     }
-    delete c;  // unwatches; the loop keeps running the task
-  }
-  if (!loop) return;
+  });
+  if (loop) report_abandoned(*loop, unfinished);
+  while (child* c = children_.pop_front()) delete c;  // unwatches; the loop keeps running the task
+}
+
+// The destructor's report. Building it allocates; without memory, the handler still hears of it.
+void task_group::report_abandoned(event_loop& loop, std::size_t unfinished) noexcept {
+  exception_context ctx;
   try {
-    exception_context ctx;
     if (unfinished > 0) {
+      std::string names;
+      children_.for_each([&](child& c) {
+        if (c.task.done()) return;
+        if (!names.empty()) names += ", ";
+        names += c.task.get_name();
+      });
       ctx.message = "task_group destroyed before join() finished: " + std::to_string(unfinished) +
                     " unfinished child task(s) were cancelled and outlive the frame that owned the group (" +
                     names + "); use asyncio::with_task_group when the scope can exit early";
@@ -56,14 +53,15 @@ task_group::~task_group() {
     if (!errors_.empty()) {
       ctx.exception = std::make_exception_ptr(exception_group("unhandled errors in a task_group", std::move(errors_)));
     }
-    loop->call_exception_handler(ctx);
   } catch (...) {
+    ctx.exception = std::current_exception();  // the report is then this failure (and the message so far)
   }
+  loop.call_exception_handler(ctx);
 }
 
 auto task_group::refusal() const noexcept -> const char* {
   // Python: "TaskGroup is finished" / "TaskGroup is shutting down".
-  if (exiting_ && size_ == 0) return "task_group is finished";
+  if (exiting_ && children_.empty()) return "task_group is finished";
   if (aborting_) return "task_group is shutting down";
   return nullptr;
 }
@@ -73,16 +71,18 @@ void task_group::discard(std::coroutine_handle<> h) noexcept {
 }
 
 void task_group::adopt(const any_task& h) {
+  // Room for this child's error, reserved while failing is still allowed: child_done runs inside
+  // the finishing child and the destructor cannot throw, so neither may allocate. (Each child
+  // adds at most one error: capacity >= errors_.size() + children_.size() holds throughout.)
+  const std::size_t room = errors_.size() + children_.size() + 1;
+  if (errors_.capacity() < room) errors_.reserve(std::max(room, 2 * errors_.capacity()));
   auto* c = new child;
   c->task = h;
   c->owner = this;
   c->notify = &on_child_done;
-  c->next_child = head_;
-  if (head_) head_->prev = c;
-  head_ = c;
-  ++size_;
+  children_.push_front(*c);
   if (!h.done()) {
-    c->watch(*h.core(), parent_ ? parent_ : detail::running_loop()->current_task());
+    c->watch(*h.core(), parent_ ? parent_ : detail::loop_access::current_task(*detail::running_loop()));
     return;
   }
   // The child finished inside create_task (eager start). Handle it on the next loop iteration,
@@ -111,16 +111,10 @@ void task_group::on_child_done(detail::watch_node* n) noexcept {
 
 // Python's _on_task_done.
 void task_group::child_done(child* c) noexcept {
-  if (c->prev) c->prev->next_child = c->next_child;
-  else head_ = c->next_child;
-  if (c->next_child) c->next_child->prev = c->prev;
-  --size_;
+  children_.remove(*c);
   detail::task_base* core = c->task.core();
   if (core->state() == detail::outcome::exception) {
-    try {
-      errors_.push_back(core->take_exception_ptr());
-    } catch (...) {
-    }
+    errors_.push_back(core->take_exception_ptr());  // within the room adopt() reserved: cannot fail
     if (!aborting_) {
       abort();
       // Function form, body still running: interrupt it (Python cancels the parent task and
@@ -128,28 +122,20 @@ void task_group::child_done(child* c) noexcept {
       // interrupt: the parent only waits for the children, which abort() just cancelled.
       if (body_running_ && parent_ && !parent_cancel_requested_) {
         parent_cancel_requested_ = true;
-        try {
-          (void)parent_->cancel();
-        } catch (...) {
-        }
+        (void)parent_->cancel_noexcept();
       }
     }
   }
   delete c;  // drops our reference; the loop still holds the finishing task's
-  if (size_ == 0) spot_.wake();
+  if (children_.empty()) spot_.wake();
 }
 
 // Python's _abort.
 void task_group::abort() noexcept {
   aborting_ = true;
-  for (child* c = head_; c; c = c->next_child) {
-    if (!c->task.done()) {
-      try {
-        (void)c->task.cancel();
-      } catch (...) {
-      }
-    }
-  }
+  children_.for_each([](child& c) {
+    if (!c.task.done()) (void)c.task.core()->cancel_noexcept();
+  });
 }
 
 // The parent was cancelled while waiting in exit (Python: the CancelledError caught around
@@ -175,7 +161,7 @@ auto task_group::exit(std::exception_ptr body_error) -> task<void> {
   if (body_cancelled) propagate_cancel_ = true;
   if (body_error && !aborting_) abort();  // the body failed or was cancelled: stop the children
 
-  while (size_ > 0) co_await spot_.wait();  // a cancel meanwhile runs on_exit_cancel and waits on
+  while (!children_.empty()) co_await spot_.wait();  // a cancel meanwhile runs on_exit_cancel and waits on
 
   bool propagate = propagate_cancel_;
   propagate_cancel_ = false;
@@ -195,7 +181,7 @@ auto task_group::exit(std::exception_ptr body_error) -> task<void> {
     // count stable and re-arms the cancellation the wait above absorbed (next suspension point).
     if (me.cancelling() > 0) {
       (void)me.uncancel();
-      (void)me.cancel();
+      (void)me.cancel_noexcept();
     }
     std::vector<std::exception_ptr> errors = std::move(errors_);
     errors_.clear();

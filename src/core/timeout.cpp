@@ -10,7 +10,7 @@ void timeout_scope::disarm() noexcept {
   soon_.cancel();
   soon_ = handle();
   if (key_ != detail::timer_heap::no_timer) {
-    task_->loop().cancel_timer(key_);
+    detail::loop_access::cancel_timer(task_->loop(), key_);
     key_ = detail::timer_heap::no_timer;
   }
 }
@@ -40,7 +40,7 @@ void timeout_scope::reschedule(std::optional<time_point> when) {
       on_fire(this);
     });
   } else {
-    key_ = loop.add_timer(*when, this);
+    key_ = detail::loop_access::add_timer(loop, *when, this);
   }
 }
 
@@ -48,10 +48,7 @@ void timeout_scope::on_fire(detail::timer_target* self) noexcept {
   auto* s = static_cast<timeout_scope*>(self);
   s->key_ = detail::timer_heap::no_timer;
   s->state_ = state::expiring;
-  try {
-    (void)s->task_->cancel();
-  } catch (...) {  // only the message allocation can fail
-  }
+  (void)s->task_->cancel_noexcept();
 }
 
 auto timeout_scope::exit() noexcept -> bool {
@@ -77,10 +74,9 @@ namespace detail {
 void rethrow_from_timeout(timeout_scope& scope) {
   if (scope.exit()) {
     try {
-      throw;
+      throw;  // anything but a cancellation leaves as it is
     } catch (const cancelled_error&) {
       std::throw_with_nested(timeout_error());  // Python: raise TimeoutError from exc
-    } catch (...) {
     }
   }
   throw;

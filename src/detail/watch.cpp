@@ -26,7 +26,7 @@ void parking_spot::on_abort(suspension* self, task_core& t) noexcept {
   if (!s->hook_) {
     if (s->parked_) {
       s->parked_ = false;
-      t.loop().schedule(t);
+      detail::loop_access::schedule(t.loop(), t);
     }
     return;  // already woken: await_resume sees the abort and throws
   }
@@ -35,13 +35,6 @@ void parking_spot::on_abort(suspension* self, task_core& t) noexcept {
   if (s->parked_) t.repark(*s);  // keep waiting for the owner's wake()
 }
 
-auto consume_pending_cancel(task_core& t) noexcept -> bool {
-  if (!t.must_cancel()) return false;
-  try {
-    t.throw_cancelled();  // the only way to clear must_cancel; allocates the message at most
-  } catch (...) {
-  }
-  return true;
-}
+auto consume_pending_cancel(task_core& t) noexcept -> bool { return t.take_pending_cancel(); }
 
 }  // namespace asyncio::detail

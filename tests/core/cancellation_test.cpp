@@ -292,6 +292,30 @@ auto cancelling_counts_main() -> asyncio::task<> {
 
 TEST(Cancellation, CancellingAndUncancelCounts) { run_virtual(cancelling_counts_main()); }
 
+// The count lives in the task's header up to 30 and moves to the extras beyond (task_core.hpp): it
+// stays exact across the move, both ways, with and without a message.
+auto many_cancels_main() -> asyncio::task<> {
+  log_t log;
+  auto h = asyncio::create_task(sleep_forever(&log));
+  for (int i = 1; i <= 40; ++i) {
+    if (i == 35) h.cancel("the 35th");
+    else h.cancel();
+    EXPECT_EQ(h.cancelling(), i);
+  }
+  for (int i = 39; i >= 1; --i) EXPECT_EQ(h.uncancel(), i);
+  try {
+    (void)co_await h;
+    ADD_FAILURE() << "the first cancel aborted the sleep";
+  } catch (const asyncio::cancelled_error& e) {
+    EXPECT_EQ(e.message(), "");  // the last request (the 40th) had none
+  }
+  EXPECT_EQ(h.cancelling(), 1);
+  EXPECT_EQ(h.uncancel(), 0);
+  EXPECT_EQ(h.uncancel(), 0);
+}
+
+TEST(Cancellation, CountStaysExactPastThirtyRequests) { run_virtual(many_cancels_main()); }
+
 auto self_cancel_then_uncancel(log_t* log) -> asyncio::task<int> {
   auto me = asyncio::current_task();
   me.cancel();

@@ -14,7 +14,6 @@
 // Like wait(), as_completed takes handles and never cancels them: on timeout or cancellation the
 // tasks keep running; they are yours. Await the `next`s one at a time, from one task.
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -50,7 +49,8 @@ class completion_queue : timer_target {
 
   std::vector<task_base*> tasks_;
   std::unique_ptr<watch_node[]> nodes_;
-  std::deque<std::size_t> finished_;  // indices in completion order, not yet given out
+  std::vector<std::size_t> finished_;  // indices in completion order (capacity: one per task)
+  std::size_t next_finished_ = 0;      // finished_[next_finished_...] are not given out yet
   event_loop* loop_ = nullptr;
   std::uint64_t timer_key_ = timer_heap::no_timer;
   bool timed_out_ = false;

@@ -23,13 +23,13 @@ class future_state final : public future_base {
   std::optional<stored> value;
 
   void finish(outcome o) noexcept { (void)complete(o, false); }
-  void set_cancel_message(std::string m) {
-    if (!m.empty()) extras().cancel_message = std::move(m);
+  void set_cancel_message(const std::string& m) {
+    if (!m.empty()) extras().cancel_message = shared_message(m);
   }
   void mark_retrieved() noexcept { retrieved_ = true; }
 };
 
-void cancel_future_source(completion& source, const std::string& message);
+void cancel_future_source(completion& source, const shared_message& message) noexcept;
 [[noreturn]] void throw_already_done();
 }  // namespace detail
 
@@ -82,7 +82,7 @@ class future {
   /// Cancels the future; false if it was already done.
   auto cancel(std::string message = {}) -> bool {
     if (state_->done()) return false;
-    state_->set_cancel_message(std::move(message));
+    state_->set_cancel_message(message);
     state_->finish(detail::outcome::cancelled);
     return true;
   }

@@ -58,6 +58,7 @@
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
+#include <asyncio/detail/intrusive_list.hpp>
 #include <asyncio/detail/watch.hpp>
 #include <asyncio/errors.hpp>
 
@@ -129,7 +130,7 @@ class task_group {
   [[nodiscard]] auto join() -> task<void>;
 
   /// Number of children not finished yet.
-  [[nodiscard]] auto size() const noexcept -> std::size_t { return size_; }
+  [[nodiscard]] auto size() const noexcept -> std::size_t { return children_.size(); }
 
  private:
   struct child;
@@ -141,13 +142,15 @@ class task_group {
   void begin_body(detail::task_core& parent) noexcept;
   auto exit(std::exception_ptr body_error) -> task<void>;
   void abort() noexcept;
+  void report_abandoned(event_loop& loop, std::size_t unfinished) noexcept;
   void child_done(child* c) noexcept;
   void process_eager_done() noexcept;
   static void on_child_done(detail::watch_node* n) noexcept;
   static void on_exit_cancel(detail::parking_spot* spot, detail::task_core& me) noexcept;
 
-  child* head_ = nullptr;             // unfinished children, doubly linked
-  std::size_t size_ = 0;              // children not yet processed as done
+  // Children not yet processed as done (a child finished inside create_task stays until
+  // deferred_ runs), newest first.
+  detail::intrusive_list<child> children_;
   std::vector<child*> eager_done_;    // finished inside create_task; processed by deferred_
   handle deferred_;
   std::vector<std::exception_ptr> errors_;

@@ -62,6 +62,7 @@ class any_task {
 
   /// Requests cancellation: cancelled_error is raised at the task's suspension point.
   /// Returns false if the task is already done.
+  /// Throws: std::bad_alloc only if `message` is not empty and cannot be kept (nothing changes then).
   auto cancel(std::string message = {}) -> bool { return core_->cancel(std::move(message)); }
   /// True if the task finished by cancellation.
   [[nodiscard]] auto cancelled() const noexcept -> bool { return core_->cancelled(); }
@@ -107,7 +108,8 @@ namespace detail {
 /// OnCancel is a template argument, not a member, so that the awaiter (which lives in every frame
 /// that awaits a task or future) is 32 bytes (W3, docs/benchmarks.md §2.3).
 struct completion_wait : completion_waiter {
-  using cancel_source_fn = void (*)(completion& source, const std::string& message);
+  /// Passes the awaiting task's cancel on to the source; cannot fail (task_base::cancel_noexcept).
+  using cancel_source_fn = void (*)(completion& source, const shared_message& message) noexcept;
   /// Selects what cancelling the awaiting task does to the source.
   template <cancel_source_fn OnCancel>
   struct on_cancel {};
@@ -141,13 +143,11 @@ struct completion_wait : completion_waiter {
     auto* w = static_cast<completion_wait*>(self);
     if (w->source->done()) return;  // woken already: await_resume sees the abort and throws
     me.repark(*w);                  // keep waiting for the source's outcome (CPython semantics)
-    cancel_source_noexcept(OnCancel, *w->source, me);
+    OnCancel(*w->source, me.shared_cancel_message());
   }
-  /// Calls on_cancel(source, me's cancel message), swallowing allocation failures.
-  static void cancel_source_noexcept(cancel_source_fn on_cancel, completion& source, task_core& me) noexcept;
 };
 
-void cancel_task_source(completion& source, const std::string& message);
+void cancel_task_source(completion& source, const shared_message& message) noexcept;
 [[noreturn]] void throw_not_done();
 /// Turns a frame into a task on `loop`: registers it, applies options, starts or schedules it.
 void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> root,

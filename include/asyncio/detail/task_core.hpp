@@ -9,6 +9,10 @@
 //    awaiter's await_resume then throws cancelled_error.
 //  * If the task is not parked (running, or scheduled after a wake-up that cleared waiting_), cancel()
 //    sets must_cancel_ and the next suspension point throws instead of suspending.
+//  * Neither step allocates: the cancelling() count and the cycle guard live in the task's header,
+//    and a message is stored only when one is given (see task_base::cancel_noexcept). So the
+//    library's own cancels (a timeout expiring, a task_group or gather cancelling its children, a
+//    cancel passed on to an awaited task) cannot fail.
 //  * A suspension whose wake-up carries something that must not be lost (a queue item, a lock) clears
 //    waiting_ when it is woken: a cancel arriving between wake-up and resumption then stays pending
 //    for the next suspension point, and the value is delivered. Suspensions with nothing to lose
@@ -17,9 +21,11 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <new>
 #include <source_location>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -89,16 +95,34 @@ class context_ref {
   context_data* p_ = nullptr;
 };
 
+/// A cancel message, shared by the tasks and futures a cancel is passed on to (gather's children, an
+/// awaited task): copying one only counts a reference, so passing a cancel on allocates nothing.
+/// Immutable; empty means no message.
+/// Thread safety: copies may be used and destroyed on different threads (the count is atomic).
+class shared_message {
+ public:
+  shared_message() noexcept = default;
+  /// Throws: std::bad_alloc.
+  explicit shared_message(std::string_view text)
+      : text_(text.empty() ? nullptr : std::make_shared<const std::string>(text)) {}
+
+  [[nodiscard]] auto empty() const noexcept -> bool { return !text_; }
+  [[nodiscard]] auto view() const noexcept -> std::string_view { return text_ ? std::string_view(*text_) : std::string_view(); }
+  [[nodiscard]] auto str() const -> std::string { return std::string(view()); }
+
+ private:
+  std::shared_ptr<const std::string> text_;
+};
+
 /// Rarely used state, allocated on first use so that a plain task stays small.
 struct completion_extras {
   context_ref context;  // task-local values (core/context.hpp)
   std::exception_ptr exception;  // the exception a task/frame/future finished with
   std::string name;
-  std::string cancel_message;
-  int cancel_requests = 0;  // task: Python's cancelling() count
+  shared_message cancel_message;
+  int cancel_requests = 0;  // task: the cancelling() count once it outgrew the header (task_base)
   std::source_location created_at;
   bool has_location = false;
-  bool forwarding_cancel = false;  // task: its cancel is being passed to what it awaits (a cycle guard)
   std::vector<unique_function<void()>> done_callbacks;
 };
 
@@ -109,7 +133,7 @@ struct completion_extras {
 /// frame); a future's state through future_base::destroy_fn; exceptions live in the lazily allocated
 /// extras.
 ///
-/// Invariants: waiters_ is non-empty only while outcome_ == pending (a finished_task reuses the
+/// Invariants: waiters_ is non-empty only while the outcome is pending (a finished_task reuses the
 /// word for its result). refs_ counts task_handle / future objects plus one held by the loop
 /// while a task is unfinished.
 /// Thread safety: loop-affine.
@@ -119,9 +143,9 @@ class completion {
   completion(const completion&) = delete;
   auto operator=(const completion&) -> completion& = delete;
 
-  [[nodiscard]] auto done() const noexcept -> bool { return outcome_ != outcome::pending; }
-  [[nodiscard]] auto cancelled() const noexcept -> bool { return outcome_ == outcome::cancelled; }
-  [[nodiscard]] auto state() const noexcept -> outcome { return outcome_; }
+  [[nodiscard]] auto done() const noexcept -> bool { return (status_ & outcome_mask) != 0; }
+  [[nodiscard]] auto cancelled() const noexcept -> bool { return state() == outcome::cancelled; }
+  [[nodiscard]] auto state() const noexcept -> outcome { return static_cast<outcome>(status_ & outcome_mask); }
 
   void add_ref() noexcept { ++refs_; }
   void release() noexcept {
@@ -145,6 +169,11 @@ class completion {
     if (!extras_) extras_ = new completion_extras;
     return *extras_;
   }
+  /// The extras, allocated if need be; null if there is no memory for them.
+  auto extras_nothrow() noexcept -> completion_extras* {
+    if (!extras_) extras_ = new (std::nothrow) completion_extras;
+    return extras_;
+  }
   [[nodiscard]] auto extras_or_null() const noexcept -> completion_extras* { return extras_; }
   [[nodiscard]] auto name() const -> std::string { return extras_ ? extras_->name : std::string(); }
 
@@ -160,15 +189,22 @@ class completion {
   [[nodiscard]] auto has_exception() const noexcept -> bool { return extras_ && extras_->exception; }
   void set_exception_ptr(std::exception_ptr e) { extras().exception = std::move(e); }
   /// Cancels a pending future-like completion: records the message and wakes every waiter.
-  /// False if already done.
-  auto cancel_completion(const std::string& message) -> bool {
+  /// False if already done. Cannot fail: without memory for the extras, the message is dropped
+  /// (as task_base::cancel_noexcept).
+  auto cancel_completion(const shared_message& message) noexcept -> bool {
     if (done()) return false;
-    if (!message.empty()) extras().cancel_message = message;
+    if (!message.empty()) {
+      if (completion_extras* e = extras_nothrow()) e->cancel_message = message;
+    }
     (void)complete(outcome::cancelled, false);
     return true;
   }
   [[nodiscard]] auto cancel_message() const -> std::string {
-    return extras_ ? extras_->cancel_message : std::string();
+    return extras_ ? extras_->cancel_message.str() : std::string();
+  }
+  /// The cancel message as a shared reference (to pass a cancel on without allocating).
+  [[nodiscard]] auto shared_cancel_message() const noexcept -> shared_message {
+    return extras_ ? extras_->cancel_message : shared_message();
   }
 
  protected:
@@ -190,7 +226,7 @@ class completion {
   static constexpr std::uint32_t not_registered = 0xffffff;
   // The header is one 8-byte word pair (W3): the reference count shares its word with four flags,
   // the registry index (at most 2^24 unfinished tasks per loop; register_task checks) with the
-  // outcome. cancel_requests (cancelling()) lives in the extras: cancellation allocates them anyway.
+  // status byte (outcome and cancel state, below).
   std::uint32_t refs_ : 27 = 1;
   bool retrieved_ : 1 = false;    // result()/exception() was called or the task was awaited
   bool is_task_ : 1 = false;
@@ -202,7 +238,19 @@ class completion {
   // finish_root, release).
   std::uint32_t : 0;
   std::uint32_t registry_index_ : 24 = not_registered;  // task: position in the loop's task registry
-  outcome outcome_ = outcome::pending;
+  // The outcome (bits 0-1), and for a task what cancel() records, here so that a cancel allocates
+  // nothing and cannot fail (task_base::cancel_noexcept): bit 2, the cycle guard (the task's cancel
+  // is being passed on to what it awaits: a second request coming round is absorbed); bits 3-7,
+  // the cancelling() count (31 means it moved to the extras). A plain byte rather than bit-fields,
+  // so that finishing with a value stays one store (W1: finish_root does `status_ |= value`).
+  std::uint8_t status_ = 0;
+  static constexpr std::uint8_t outcome_mask = 0x03;  // outcome::pending is 0
+  static constexpr std::uint8_t forwarding_cancel_bit = 0x04;
+  static constexpr unsigned cancel_count_shift = 3;
+  static constexpr unsigned cancel_count_in_extras = 31;
+  void set_outcome(outcome o) noexcept {
+    status_ = static_cast<std::uint8_t>((status_ & ~outcome_mask) | static_cast<std::uint8_t>(o));
+  }
   // A frame is either a task (a root, or a future) with waiters, or a lazily awaited frame with
   // exactly one continuation, never both: sharing the word keeps a suspended task small (W3).
   union {
@@ -235,15 +283,31 @@ class task_base : public completion {
   [[nodiscard]] auto loop() const noexcept -> event_loop& { return *loop_; }
 
   /// Requests cancellation (Python's Task.cancel). False if already done.
+  /// Throws: std::bad_alloc only if `message` is not empty and there is no memory to keep it;
+  /// nothing has changed then.
   auto cancel(std::string message = {}) -> bool;
+  /// cancel() for the library's own paths (a timeout expiring, a task_group or gather cancelling
+  /// its children, a cancel passed on to an awaited task): cannot fail. Counting the request and
+  /// delivering it need no memory; a message is kept in the extras, and if those cannot be
+  /// allocated the cancel is delivered without it. False if already done.
+  auto cancel_noexcept(const shared_message& message = {}) noexcept -> bool;
   /// Number of pending cancel requests (Python's Task.cancelling).
-  [[nodiscard]] auto cancelling() const noexcept -> int { return extras_ ? extras_->cancel_requests : 0; }
+  [[nodiscard]] auto cancelling() const noexcept -> int {
+    const unsigned n = status_ >> cancel_count_shift;
+    return n == cancel_count_in_extras ? extras_->cancel_requests : static_cast<int>(n);
+  }
   /// Decrements the cancel request count (Python's Task.uncancel). At zero, a cancel still waiting
   /// for delivery is dropped (CPython gh-102780 behaviour).
   auto uncancel() noexcept -> int;
   /// Throws cancelled_error with the task's cancel message, clearing a pending must_cancel.
   [[noreturn]] void throw_cancelled();
   [[nodiscard]] auto must_cancel() const noexcept -> bool { return must_cancel_; }
+  /// Clears a cancel pending delivery (must_cancel) without raising it; true if there was one.
+  auto take_pending_cancel() noexcept -> bool {
+    const bool pending = must_cancel_;
+    must_cancel_ = false;
+    return pending;
+  }
 
   /// Where this task was created (valid if has_location()).
   [[nodiscard]] auto created_at() const noexcept -> std::source_location {
@@ -259,6 +323,11 @@ class task_base : public completion {
   }
 
  protected:
+  // Counts one more cancel request (cancelling()). Up to 30 in the status byte; the 31st moves the
+  // count to the extras. Without memory for them the count stays at 30: only 31 requests pending
+  // at once on a task without extras, and no memory, make cancelling() one too low.
+  void count_cancel_request() noexcept;
+
   // A task's loop. A frame that is not a task (awaited lazily by `co_await f()`) never uses loop_
   // and keeps here the task whose chain it runs in instead (promise_base::owner_task): sharing the
   // word makes every frame 8 bytes smaller (W3).
@@ -319,7 +388,7 @@ class task_core : public task_base {
 
  private:
   // task_base::cancel's work for a task that is not done yet.
-  auto cancel_unfinished(std::string message) -> bool;
+  auto cancel_unfinished(const shared_message& message) noexcept -> bool;
 
   friend class asyncio::event_loop;
   friend class task_base;
@@ -358,12 +427,13 @@ class finished_task final : public task_base {
     is_task_ = true;
     started_ = true;
     compact_ = true;
-    outcome_ = outcome::value;
+    status_ = static_cast<std::uint8_t>(outcome::value);
     loop_ = &loop;
   }
   /// True if t (just created, finished inside its eager start) can be replaced by a finished_task.
+  /// (The whole status byte: a value, and no cancel request counted.)
   [[nodiscard]] static auto can_replace(const task_core& t) noexcept -> bool {
-    return t.outcome_ == outcome::value && t.refs_ == 1 && !t.extras_;
+    return t.status_ == static_cast<std::uint8_t>(outcome::value) && t.refs_ == 1 && !t.extras_;
   }
   static auto operator new(std::size_t size) -> void* { return frame_allocate(size); }
   static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }

@@ -6,6 +6,8 @@
 // Lifetimes: the shared state is reference counted (std::shared_ptr) and touched by the plain thread
 // only under its mutex. The task handle lives in the state but is read and released on the loop's
 // thread only (task handles are loop-affine), by the wrapper coroutine and by posted callbacks.
+// cancel() reaches the loop through the loop's port (detail/loop_port.hpp) with an item that is part
+// of the state, so cancelling allocates nothing and cannot fail.
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -18,15 +20,24 @@
 
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/task_handle.hpp>
+#include <asyncio/detail/loop_port.hpp>
 #include <asyncio/errors.hpp>
 
 namespace asyncio {
 namespace detail {
 
 template <class T>
-struct concurrent_state {
+struct concurrent_state : remote_item {  // the item: concurrent_future::cancel() posts it
   using stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
   enum class phase : unsigned char { pending, value, exception, cancelled };
+
+  explicit concurrent_state(loop_port& p) noexcept : port(&p) {
+    port->add_ref();
+    deliver = &on_cancel;
+  }
+  concurrent_state(const concurrent_state&) = delete;
+  auto operator=(const concurrent_state&) -> concurrent_state& = delete;
+  ~concurrent_state() { port->release(); }
 
   std::mutex mutex;
   std::condition_variable done_cv;
@@ -34,6 +45,17 @@ struct concurrent_state {
   std::optional<stored> value;
   std::exception_ptr error;
   any_task task;  // loop thread only
+  loop_port* port;  // the task's loop's (a reference is held): cancel() posts this state to it
+  std::shared_ptr<concurrent_state> cancel_hold;  // keeps the state alive while the cancel travels
+
+  /// Loop side of cancel(): cancels the task if it started (a start that comes later finds the
+  /// state cancelled and never runs the coroutine). A closed loop discards it: its tasks were
+  /// cancelled already.
+  static void on_cancel(remote_item* item, bool discard) noexcept {
+    auto* s = static_cast<concurrent_state*>(item);
+    std::shared_ptr<concurrent_state> hold = std::move(s->cancel_hold);
+    if (!discard && s->task) (void)s->task.core()->cancel_noexcept();
+  }
 
   /// Sets the outcome unless one is set already (a cancel() from another thread wins).
   template <class Set>
@@ -85,7 +107,7 @@ class concurrent_future {
 
  public:
   concurrent_future() = default;
-  concurrent_future(std::shared_ptr<state> s, event_loop* loop) : state_(std::move(s)), loop_(loop) {}
+  explicit concurrent_future(std::shared_ptr<state> s) noexcept : state_(std::move(s)) {}
 
   /// True once the result, an exception or a cancellation is set.
   [[nodiscard]] auto done() const -> bool {
@@ -133,13 +155,9 @@ class concurrent_future {
       state_->state = phase::cancelled;
     }
     state_->done_cv.notify_all();
-    try {
-      loop_->call_soon_threadsafe([s = state_] {
-        if (s->task) s->task.cancel();
-      });
-    } catch (...) {
-      // The loop is closed: its tasks were cancelled already.
-    }
+    // Only the thread that moved the state to cancelled gets here, so the item is posted once.
+    state_->cancel_hold = state_;
+    state_->port->post(state_.get());
     return true;
   }
   [[nodiscard]] auto valid() const noexcept -> bool { return state_ != nullptr; }
@@ -159,7 +177,6 @@ class concurrent_future {
   }
 
   std::shared_ptr<state> state_;
-  event_loop* loop_ = nullptr;
 };
 
 /// Starts `coro` as a task on `loop` from any thread and returns a concurrent_future for its outcome
@@ -171,7 +188,7 @@ class concurrent_future {
 /// Thread safety: call from any thread, including another loop's thread.
 template <class T>
 auto run_coroutine_threadsafe(task<T> coro, event_loop& loop) -> concurrent_future<T> {
-  auto s = std::make_shared<detail::concurrent_state<T>>();
+  auto s = std::make_shared<detail::concurrent_state<T>>(detail::loop_access::port(loop));
   loop.call_soon_threadsafe([s, c = std::move(coro)]() mutable {
     {
       std::lock_guard lock(s->mutex);
@@ -183,7 +200,7 @@ auto run_coroutine_threadsafe(task<T> coro, event_loop& loop) -> concurrent_futu
     auto t = create_task(detail::publish_outcome<T>(s, std::move(c)));
     if (!t.done()) s->task = t;
   });
-  return concurrent_future<T>(std::move(s), &loop);
+  return concurrent_future<T>(std::move(s));
 }
 
 }  // namespace asyncio

@@ -124,7 +124,7 @@ struct cross_call {
 
   static void on_cancel(remote_item* r, bool discard) noexcept {
     cross_call* c = static_cast<item*>(r)->call;
-    if (!discard && c->target_task) c->target_task.cancel();
+    if (!discard && c->target_task) (void)c->target_task.core()->cancel_noexcept();
     c->release();
   }
 };
