@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <utility>
 
 namespace asyncio::detail {
 namespace {
@@ -20,14 +21,15 @@ static_assert(sizeof(void*) != 8 || sizeof(finished_task) == 32);
 static_assert(sizeof(void*) != 8 || sizeof(task_core) == 48);
 
 void completion::add_waiter(completion_waiter& w) noexcept {
-  w.next = waiters_;
-  waiters_ = &w;
+  completion_waiter*& newest = waiters_slot();
+  w.next = newest;
+  newest = &w;
 }
 
 void completion::remove_waiter(completion_waiter& w) noexcept {
   // Done: complete() unlinked every waiter, and a finished_task keeps its value in this word.
   if (done()) return;
-  for (completion_waiter** p = &waiters_; *p; p = &(*p)->next) {
+  for (completion_waiter** p = &waiters_slot(); *p; p = &(*p)->next) {
     if (*p == &w) {
       *p = w.next;
       w.next = nullptr;
@@ -45,16 +47,16 @@ void completion::add_done_callback(unique_function<void()> fn) {
 }
 
 auto completion::complete(outcome o, bool hand_first) noexcept -> task_core* {
+  completion_waiter* newest = std::exchange(waiters_slot(), nullptr);
   set_outcome(o);
   // Waiters were pushed LIFO; reverse so they wake in arrival order.
   completion_waiter* reversed = nullptr;
-  for (completion_waiter* w = waiters_; w;) {
+  for (completion_waiter* w = newest; w;) {
     completion_waiter* next = w->next;
     w->next = reversed;
     reversed = w;
     w = next;
   }
-  waiters_ = nullptr;
   task_core* first = nullptr;
   for (completion_waiter* w = reversed; w;) {
     completion_waiter* next = w->next;
@@ -106,7 +108,7 @@ void completion::last_release() noexcept {
   thread_local completion* pending = nullptr;
   thread_local bool freeing = false;
   if (freeing) {
-    next_trash_ = pending;
+    next_trash_slot() = pending;
     pending = this;
     return;
   }
@@ -114,7 +116,7 @@ void completion::last_release() noexcept {
   for (completion* c = this; c;) {
     c->free_storage();
     c = pending;
-    if (c) pending = c->next_trash_;
+    if (c) pending = c->next_trash_slot();
   }
   freeing = false;
 }
@@ -164,7 +166,7 @@ void task_base::count_cancel_request() noexcept {
 }
 
 auto task_core::cancel_unfinished(const shared_message& message) noexcept -> bool {
-  detail::loop_access::check_thread(*loop_, "task.cancel");
+  detail::loop_access::check_thread(loop(), "task.cancel");
   // A wait cycle (A awaits B awaits A): A's abort cancels B, whose abort cancels A again. That
   // second request is the first one coming round: absorb it instead of recursing without bound
   // (CPython raises RecursionError there). Aborts run no user code, so only a cycle re-enters.
@@ -248,14 +250,14 @@ void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> 
 
 auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::coroutine_handle<> {
   resume_ = root;  // from now on resume_ names the frame to destroy (task_core::destroy_frame)
-  if (waiters_ || extras_ || must_cancel_) [[unlikely]] return finish_root_completing();
+  if (waiters() || extras_ || must_cancel_) [[unlikely]] return finish_root_completing();
   // A value, nobody waiting, no callback, name or exception (extras_ holds all of those): the
   // usual end of a task that nobody awaits yet, e.g. one finishing inside create_task (W1).
   status_ |= static_cast<std::uint8_t>(outcome::value);  // from pending (0): one or-store
   // A task finishing inside its eager start is not in the registry; if a handle exists, dropping
   // the loop's reference frees nothing (event_loop::unregister_task otherwise).
   if (registry_index_ == not_registered && refs_ > 1) [[likely]] --refs_;
-  else detail::loop_access::unregister_task(*loop_, *this);
+  else detail::loop_access::unregister_task(loop(), *this);
   return std::noop_coroutine();
 }
 
@@ -281,7 +283,7 @@ auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::co
     must_cancel_ = false;
     o = outcome::cancelled;
   }
-  event_loop& loop = *loop_;
+  event_loop& loop = this->loop();
   task_core* first = complete(o, true);
   detail::loop_access::unregister_task(loop, *this);  // drops the loop's reference; the frame may be destroyed later
   if (first) {

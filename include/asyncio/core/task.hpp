@@ -7,9 +7,9 @@
 // frame pool (detail/frame_allocator.hpp).
 //
 // Stack depth: symmetric transfer is a tail call on clang and on g++ with -foptimize-sibling-calls,
-// but sanitizers and -O0 may break that (TOOLCHAIN §2-3). Every transfer therefore spends one unit
+// but sanitizers and -O0 may break that (docs/toolchain.md §2, §4.2). Every transfer therefore spends one unit
 // of the loop's inline budget; when it runs out the frame is posted to the ready queue instead, so
-// a chain of synchronously completing awaits can never overflow the stack (LESSONS §1).
+// a chain of synchronously completing awaits can never overflow the stack (docs/toolchain.md §2.2).
 #include <coroutine>
 #include <exception>
 #include <memory>
@@ -29,18 +29,18 @@ class task;
 namespace detail {
 
 /// What every coroutine frame of this library starts with. Embeds the task_core used when the
-/// frame becomes a task (see task_core.hpp for the invariants and the W3 layout argument).
+/// frame becomes a task (see task_core.hpp for the invariants and the W3 layout argument; docs/benchmarks.md §2.3).
 struct promise_base : task_core {
   /// True if this frame is the root of a task (create_task promoted it).
   [[nodiscard]] auto is_root() const noexcept -> bool { return is_task_; }
   /// The task whose chain this frame runs in (this, for a root); null before the frame started.
-  [[nodiscard]] auto owner_task() noexcept -> task_core* { return is_task_ ? this : chain_task_; }
+  [[nodiscard]] auto owner_task() noexcept -> task_core* { return is_task_ ? this : chain_task(); }
   /// Makes this (non-root) frame run in task t's chain.
-  void set_owner_task(task_core& t) noexcept { chain_task_ = &t; }
+  void set_owner_task(task_core& t) noexcept { set_chain_task(&t); }
   [[nodiscard]] auto continuation() const noexcept -> std::coroutine_handle<> {
-    return std::coroutine_handle<>::from_address(continuation_address_);
+    return std::coroutine_handle<>::from_address(continuation_address());
   }
-  void set_continuation(std::coroutine_handle<> h) noexcept { continuation_address_ = h.address(); }
+  void set_continuation(std::coroutine_handle<> h) noexcept { set_continuation_address(h.address()); }
 
   static auto operator new(std::size_t size) -> void* { return frame_allocate(size); }
   static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
@@ -56,9 +56,9 @@ struct promise_base : task_core {
 
   /// Makes this frame the root of a new task on `loop` (create_task).
   void become_task(event_loop& loop, std::coroutine_handle<> root) noexcept {
-    loop_ = &loop;
+    loop_ = &loop;  // from here on the live members are loop_ and waiters_ (task_core.hpp)
     is_task_ = true;
-    waiters_ = nullptr;
+    waiters_slot() = nullptr;
     resume_ = root;
   }
 
@@ -71,11 +71,11 @@ struct promise_base : task_core {
   /// Where a finished non-root frame goes next: its continuation, unless the inline budget is
   /// spent, in which case the continuation is posted to the ready queue.
   auto next_after_child() noexcept -> std::coroutine_handle<> {
-    task_core& t = *chain_task_;
+    task_core& t = *chain_task();
     event_loop& loop = t.loop();
-    if (loop.consume_inline_budget()) [[likely]] return continuation();
+    if (detail::loop_access::consume_inline_budget(loop)) [[likely]] return continuation();
     t.set_resume_point(continuation());
-    loop.schedule(t);
+    detail::loop_access::schedule(loop, t);
     return std::noop_coroutine();
   }
 
@@ -92,17 +92,7 @@ struct promise_base : task_core {
   auto final_suspend() noexcept -> final_awaiter { return {}; }
 };
 
-/// The promise of a frame in which `co_await` on this library's awaitables is allowed.
-template <class P>
-concept asyncio_promise = std::is_base_of_v<promise_base, P>;
-
-/// The task running the coroutine of handle h.
-template <class P>
-auto task_of(std::coroutine_handle<P> h) noexcept -> task_core& {
-  static_assert(asyncio_promise<P>,
-                "asyncio awaitables can only be awaited inside asyncio::task / generator coroutines");
-  return *h.promise().owner_task();
-}
+// asyncio_promise and task_of (the task running a frame): detail/suspension.hpp.
 
 template <class T>
 class task_promise : public promise_base {
@@ -199,9 +189,9 @@ class [[nodiscard]] task {
       c.set_owner_task(t);
       c.set_continuation(parent);
       event_loop& loop = t.loop();
-      if (loop.consume_inline_budget()) [[likely]] return child;
+      if (detail::loop_access::consume_inline_budget(loop)) [[likely]] return child;
       t.set_resume_point(child);
-      loop.schedule(t);
+      detail::loop_access::schedule(loop, t);
       return std::noop_coroutine();
     }
     auto await_resume() -> T {

@@ -77,9 +77,12 @@
 #include <type_traits>
 #include <utility>
 
-#include <asyncio/core/task.hpp>
+#include <asyncio/detail/running_task.hpp>
+#include <asyncio/detail/suspension.hpp>
 
 namespace asyncio::detail {
+
+struct loop_access;  // core/event_loop.hpp, included wherever an awaiter is instantiated
 
 template <class Derived>
 class parked_awaiter : protected suspension {
@@ -94,7 +97,7 @@ class parked_awaiter : protected suspension {
 
   /// The source woke this wait: schedules the task. It stays parked here until it resumes, so a
   /// cancel that comes first still interrupts it (docs/design.md, "Lose nothing": nothing is lost).
-  void wake() noexcept { detail::loop_access::schedule(task_->loop(), *task_); }
+  void wake() noexcept { loop_door::schedule(task_->loop(), *task_); }
 
   /// The task parked here (null before await_suspend).
   [[nodiscard]] auto parked_task() const noexcept -> task_core* { return task_; }
@@ -134,6 +137,15 @@ class parked_awaiter : protected suspension {
   task_core* task_ = nullptr;
 
  private:
+  // The loop's door (loop_access), named through Derived so that it is looked up where an awaiter
+  // is instantiated, which includes core: this header stays in the base layer (docs/design.md,
+  // "Layers"; scripts/check_layers.py).
+  template <class>
+  struct late {
+    using access = loop_access;
+  };
+  using loop_door = typename late<Derived>::access;
+
   static constexpr auto link_is_noexcept() noexcept -> bool {
     return noexcept(std::declval<Derived&>().link(std::declval<task_core&>()));
   }
@@ -154,7 +166,7 @@ class parked_awaiter : protected suspension {
 
   static void on_abort(suspension* s, task_core& t) noexcept {
     auto& self = static_cast<parked_awaiter&>(*s).self();
-    if (self.abort_wait()) detail::loop_access::schedule(t.loop(), t);
+    if (self.abort_wait()) loop_door::schedule(t.loop(), t);
   }
 };
 
