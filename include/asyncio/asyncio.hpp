@@ -1,6 +1,7 @@
 #pragma once
 // Everything a Python asyncio user reaches for (like asyncio/__init__.py).
 #include <asyncio/core.hpp>
+#include <asyncio/time.hpp>
 #include <asyncio/net.hpp>
 #include <asyncio/sync.hpp>
 #include <asyncio/threads.hpp>

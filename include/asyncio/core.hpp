@@ -5,7 +5,7 @@
 //   asyncio::create_task(c)     run c concurrently as a task owned by the loop (eager by default)
 //   asyncio::task_handle<T>     what create_task returns: cancel(), done(), result(), co_await
 //   asyncio::run(main())        run main on a new loop; cancel leftovers; close
-//   asyncio::sleep(d)           suspend for d; sleep(0s) yields
+//   asyncio::clock              the loop's clock (loop.time()); sleep(d) is in <asyncio/time.hpp>
 //
 // Combinators (no child outlives the call that started it, DESIGN §3.4):
 //   asyncio::gather(a, b, ...)      results as a tuple (vector for a vector argument); the first
@@ -29,6 +29,7 @@
 //                                   create_task copies the creator's values into the new task
 #include <asyncio/core/as_completed.hpp>
 #include <asyncio/core/awaitable.hpp>
+#include <asyncio/core/clock.hpp>
 #include <asyncio/core/context.hpp>
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/future.hpp>
@@ -44,4 +45,3 @@
 #include <asyncio/core/wait.hpp>
 #include <asyncio/core/wait_for.hpp>
 #include <asyncio/errors.hpp>
-#include <asyncio/time/sleep.hpp>

@@ -1,10 +1,10 @@
 #pragma once
 // Private: the OpenSSL objects behind ssl_context and a TLS stream_transport.
+#include <asyncio/core/clock.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/ssl_context.hpp>
 #include <asyncio/net/ssl_session.hpp>
 #include <asyncio/net/stream_transport.hpp>
-#include <asyncio/time/clock.hpp>
 
 #include "net/tls_wrap.hpp"
 

@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include <asyncio/core/clock.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/ssl_context.hpp>
 #include <asyncio/net/ssl_session.hpp>
 #include <asyncio/net/stream_transport.hpp>
-#include <asyncio/time/clock.hpp>
 
 namespace asyncio::detail {
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include <asyncio/core.hpp>
+#include <asyncio/time.hpp>
 
 using namespace std::chrono_literals;
 

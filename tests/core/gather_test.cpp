@@ -2,6 +2,7 @@
 // that no child outlives gather (DESIGN §3.4). Every test runs on the virtual clock.
 #include <asyncio/core.hpp>
 #include <asyncio/testing/run_virtual.hpp>
+#include <asyncio/time.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>

@@ -1,6 +1,7 @@
 // shield: behaviour ported from CPython's test_tasks.py (shield tests). Virtual clock throughout.
 #include <asyncio/core.hpp>
 #include <asyncio/testing/run_virtual.hpp>
+#include <asyncio/time.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>

@@ -2,6 +2,7 @@
 // (with_task_group, exact semantics) and the object form (task_group + join). Virtual clock.
 #include <asyncio/core.hpp>
 #include <asyncio/testing/run_virtual.hpp>
+#include <asyncio/time.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -2,6 +2,7 @@
 // result and the deadline at the same virtual instant. Virtual clock throughout.
 #include <asyncio/core.hpp>
 #include <asyncio/testing/run_virtual.hpp>
+#include <asyncio/time.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>

@@ -2,6 +2,7 @@
 // is cancelled and awaited on timeout). Virtual clock throughout.
 #include <asyncio/core.hpp>
 #include <asyncio/testing/run_virtual.hpp>
+#include <asyncio/time.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>

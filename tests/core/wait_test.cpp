@@ -2,6 +2,7 @@
 // test_as_completed_*). Neither cancels the tasks it watches. Virtual clock throughout.
 #include <asyncio/core.hpp>
 #include <asyncio/testing/run_virtual.hpp>
+#include <asyncio/time.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>

@@ -3,6 +3,7 @@
 #include <asyncio/core.hpp>
 #include <asyncio/testing/run_virtual.hpp>
 #include <asyncio/testing/virtual_clock.hpp>
+#include <asyncio/time.hpp>
 #include <gtest/gtest.h>
 
 #include <vector>

@@ -35,7 +35,6 @@
 #include <utility>
 
 #include <asyncio/core/task.hpp>
-#include <asyncio/time/sleep.hpp>
 
 namespace asyncio {
 
@@ -77,6 +76,34 @@ class generator_promise : public promise_base {
   auto final_suspend() noexcept -> final_awaiter { return {}; }
 
   std::optional<T> value_;
+};
+
+/// to_async's pause between two items: the task goes to the back of the ready queue, exactly as
+/// sleep(0s) does (time/sleep.hpp, a layer above this one). A cancel while it waits is raised here.
+class yield_to_loop : suspension {
+ public:
+  yield_to_loop() noexcept { abort = &on_abort; }
+  yield_to_loop(const yield_to_loop&) = delete;
+  auto operator=(const yield_to_loop&) -> yield_to_loop& = delete;
+
+  [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
+  template <class P>
+  auto await_suspend(std::coroutine_handle<P> h) -> bool {
+    task_core& t = task_of(h);
+    task_ = &t;
+    if (!t.park(*this, h)) return false;  // a cancel is pending: await_resume raises it
+    t.loop().schedule(t);
+    return true;
+  }
+  void await_resume() {
+    if (task_->unpark(*this)) task_->throw_cancelled();
+  }
+
+ private:
+  // The task is on the ready queue already: await_resume sees the abort and raises.
+  static void on_abort(suspension* /*self*/, task_core& /*t*/) noexcept {}
+
+  task_core* task_ = nullptr;
 };
 
 }  // namespace detail
@@ -193,7 +220,7 @@ auto for_each(generator<T> gen, F fn) -> task<void> {
   }
 }
 
-/// Yields the elements of `range` one by one, yielding to the loop (sleep(0s)) after each one, so
+/// Yields the elements of `range` one by one, yielding to the loop (as sleep(0s)) after each one, so
 /// that other tasks run between the iterations of the consumer (seed 000's `to_aiter`: without the
 /// sleep, an `async for` over a plain iterable never lets the tasks it starts run).
 /// The range is taken by value (moved or copied into the generator's frame).
@@ -201,7 +228,7 @@ template <std::ranges::input_range R>
 auto to_async(R range) -> generator<std::ranges::range_value_t<R>> {
   for (auto&& element : range) {
     co_yield element;
-    co_await sleep(std::chrono::seconds(0));
+    co_await detail::yield_to_loop();
   }
 }
 

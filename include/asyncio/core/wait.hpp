@@ -16,10 +16,10 @@
 #include <utility>
 #include <vector>
 
+#include <asyncio/core/clock.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/detail/distinct_tasks.hpp>
-#include <asyncio/time/clock.hpp>
 
 namespace asyncio {
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <asyncio/core/clock.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/address.hpp>
 #include <asyncio/net/socket.hpp>
@@ -13,7 +14,6 @@
 #include <asyncio/net/ssl_session.hpp>
 #include <asyncio/net/stream_reader.hpp>
 #include <asyncio/net/stream_writer.hpp>
-#include <asyncio/time/clock.hpp>
 
 namespace asyncio {
 

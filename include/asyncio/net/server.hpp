@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include <asyncio/core/clock.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/address.hpp>
 #include <asyncio/net/ssl_context.hpp>
 #include <asyncio/net/stream_reader.hpp>
 #include <asyncio/net/stream_writer.hpp>
-#include <asyncio/time/clock.hpp>
 
 namespace asyncio {
 

@@ -8,11 +8,11 @@
 #include <optional>
 #include <string>
 
+#include <asyncio/core/clock.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/ssl_context.hpp>
 #include <asyncio/net/ssl_session.hpp>
 #include <asyncio/net/stream_writer.hpp>
-#include <asyncio/time/clock.hpp>
 
 namespace asyncio {
 

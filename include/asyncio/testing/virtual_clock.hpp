@@ -8,7 +8,7 @@
 //   asyncio::testing::virtual_clock clk;               // autojump on
 //   asyncio::run(main(), {.clock = &clk});
 //   EXPECT_EQ(clk.elapsed(), 30s);
-#include <asyncio/time/clock.hpp>
+#include <asyncio/core/clock.hpp>
 
 namespace asyncio::testing {
 

@@ -4,9 +4,9 @@
 #include <coroutine>
 #include <cstdint>
 
+#include <asyncio/core/clock.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/awaiter_misuse.hpp>
-#include <asyncio/time/clock.hpp>
 
 namespace asyncio {
 namespace detail {
