@@ -13,7 +13,7 @@
 #include <string>
 
 #include <asyncio/core/task.hpp>
-#include <asyncio/detail/park_awaiter.hpp>
+#include <asyncio/sync/detail/park_awaiter.hpp>
 #include <asyncio/errors.hpp>
 
 namespace asyncio {

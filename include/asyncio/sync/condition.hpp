@@ -16,7 +16,7 @@
 #include <type_traits>
 
 #include <asyncio/core/task.hpp>
-#include <asyncio/detail/handoff_awaiter.hpp>
+#include <asyncio/sync/detail/handoff_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/sync/lock.hpp>
@@ -37,7 +37,7 @@ namespace detail {
 /// The notification wait inside condition::wait(). A notification is handed over: a waiter
 /// cancelled after notify() chose it but before it resumed passes the notification to the next
 /// waiter (CPython 3.13, gh-112202), so notify(1) always wakes a task that will see it. The
-/// protocol is detail/handoff_awaiter.hpp's; the grant is the notification.
+/// protocol is sync/detail/handoff_awaiter.hpp's; the grant is the notification.
 class condition_awaiter : public handoff_awaiter<condition_awaiter, condition> {
   using base = handoff_awaiter<condition_awaiter, condition>;
   friend base;

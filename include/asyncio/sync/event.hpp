@@ -12,7 +12,7 @@
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/awaiter_misuse.hpp>
 #include <asyncio/detail/waiter_list.hpp>
-#include <asyncio/detail/wakeup_awaiter.hpp>
+#include <asyncio/sync/detail/wakeup_awaiter.hpp>
 
 namespace asyncio {
 
@@ -28,7 +28,7 @@ namespace detail {
 
 /// Awaiter behind event::wait(). Nothing is handed over, so a wake-up has nothing to lose: the
 /// task stays parked on it until it resumes and a late cancel still interrupts it (as CPython;
-/// detail/wakeup_awaiter.hpp).
+/// sync/detail/wakeup_awaiter.hpp).
 class event_awaiter : public wakeup_awaiter<event_awaiter> {
   using base = wakeup_awaiter<event_awaiter>;
   friend base;

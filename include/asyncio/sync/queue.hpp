@@ -34,7 +34,7 @@
 #include <vector>
 
 #include <asyncio/core/task.hpp>
-#include <asyncio/detail/handoff_awaiter.hpp>
+#include <asyncio/sync/detail/handoff_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/sync/event.hpp>
@@ -272,7 +272,7 @@ using lifo_queue = basic_queue<T, detail::lifo_storage<T>>;
 namespace detail {
 
 /// Awaiter behind basic_queue::get(). The grant is an item; a getter that will not use it (cancelled
-/// or destroyed before resuming) gives it back (detail/handoff_awaiter.hpp has the protocol).
+/// or destroyed before resuming) gives it back (sync/detail/handoff_awaiter.hpp has the protocol).
 template <class Q>
 class queue_get_awaiter : public handoff_awaiter<queue_get_awaiter<Q>, Q> {
   using T = typename Q::value_type;

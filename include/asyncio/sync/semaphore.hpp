@@ -10,7 +10,7 @@
 #include <iosfwd>
 #include <string>
 
-#include <asyncio/detail/acquire_awaiter.hpp>
+#include <asyncio/sync/detail/acquire_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/sync/lock_guard.hpp>
 

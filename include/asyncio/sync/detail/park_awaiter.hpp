@@ -4,7 +4,7 @@
 // cancel still interrupts the wait, as for event.
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/waiter_list.hpp>
-#include <asyncio/detail/wakeup_awaiter.hpp>
+#include <asyncio/sync/detail/wakeup_awaiter.hpp>
 
 namespace asyncio::detail {
 

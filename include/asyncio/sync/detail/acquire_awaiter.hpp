@@ -8,7 +8,7 @@
 //
 // Cancellation and "lose nothing" (docs/design.md, DESIGN §3.3). The waiter keeps the task parked
 // on it (waiting_) until it resumes, so a cancel that arrives at any moment of the wait reaches
-// on_abort (detail/handoff_awaiter.hpp):
+// on_abort (sync/detail/handoff_awaiter.hpp):
 //   - not yet granted: unlink from the queue; the task is scheduled and raises cancelled_error.
 //   - granted, not yet resumed: the unit is passed on to the next waiter (or returned to the pool)
 //     right away; the task, already scheduled, raises cancelled_error. This is CPython's timing (the
@@ -20,7 +20,7 @@
 //   void pass_on() noexcept            give a unit back: to the oldest waiter, else to the pool
 //   waiter_list<acquire_awaiter>& waiters_
 #include <asyncio/core/task.hpp>
-#include <asyncio/detail/handoff_awaiter.hpp>
+#include <asyncio/sync/detail/handoff_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/sync/lock_guard.hpp>
 
@@ -35,7 +35,7 @@ class acquire_awaiter : public handoff_awaiter<acquire_awaiter<Owner>, Owner> {
 
  public:
   explicit acquire_awaiter(Owner& owner) noexcept : base(owner) {}
-  acquire_awaiter(acquire_awaiter&&) noexcept = default;  // until awaited (detail/handoff_awaiter.hpp)
+  acquire_awaiter(acquire_awaiter&&) noexcept = default;  // until awaited (sync/detail/handoff_awaiter.hpp)
   ~acquire_awaiter() { this->withdraw(); }  // frame destroyed while parked or before resuming
 
   [[nodiscard]] auto await_ready() noexcept -> bool {
