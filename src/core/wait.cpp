@@ -1,7 +1,7 @@
 // wait's parking logic: watch every task, wake once when the return_when condition holds or the
 // timeout fires. Nothing is cancelled (Python's asyncio._wait).
+#include <asyncio/core/detail/watch.hpp>
 #include <asyncio/core/wait.hpp>
-#include <asyncio/detail/watch.hpp>
 
 #include <memory>
 

@@ -14,7 +14,7 @@ namespace {
 auto awaiters_of(const detail::task_core& t) -> std::vector<any_task> {
   std::vector<any_task> out;
   for (const detail::completion_waiter* w = t.newest_waiter(); w; w = w->next) {
-    // A watch node keeps the task it watches for in `task` (detail/watch.hpp); null if it was
+    // A watch node keeps the task it watches for in `task` (core/detail/watch.hpp); null if it was
     // started outside any task (as_completed called from a callback).
     if (!w->task) continue;
     any_task awaiter(w->task);

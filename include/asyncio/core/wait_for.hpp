@@ -16,11 +16,11 @@
 #include <utility>
 
 #include <asyncio/core/awaitable.hpp>
+#include <asyncio/core/detail/watch.hpp>
 #include <asyncio/core/future.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/core/timeout.hpp>
-#include <asyncio/detail/watch.hpp>
 
 namespace asyncio {
 namespace detail {

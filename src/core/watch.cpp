@@ -1,5 +1,5 @@
 // parking_spot: the suspension a combinator's task parks at while it watches several completions.
-#include <asyncio/detail/watch.hpp>
+#include <asyncio/core/detail/watch.hpp>
 #include <asyncio/errors.hpp>
 
 namespace asyncio::detail {
