@@ -28,10 +28,6 @@ struct slab_registry {
   std::mutex mutex;
   std::vector<void*> slabs;   // from malloc
   std::size_t arena_count = 0;  // populated arenas (never unmapped: frames may live until exit)
-  ~slab_registry() {
-    // Runs at process exit only; frames still alive at that point belong to leaked tasks.
-    for (void* s : slabs) std::free(s);
-  }
 };
 
 auto registry() -> slab_registry& {

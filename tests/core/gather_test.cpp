@@ -19,7 +19,6 @@ using asyncio::testing::run_virtual;
 auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
 
 struct boom : std::runtime_error {
-  boom() : std::runtime_error("boom") {}
   explicit boom(const std::string& w) : std::runtime_error(w) {}
 };
 
