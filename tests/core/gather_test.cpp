@@ -9,23 +9,22 @@
 #include <string>
 #include <vector>
 
+#include "support/task_helpers.hpp"
+
 using namespace std::chrono_literals;
 using asyncio::task;
 
 namespace {
 
 using asyncio::testing::run_virtual;
+using test_support::now;
+using test_support::value_after;
 
-auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
 
 struct boom : std::runtime_error {
   explicit boom(const std::string& w) : std::runtime_error(w) {}
 };
 
-auto value_after(asyncio::duration d, int v) -> task<int> {
-  co_await asyncio::sleep(d);
-  co_return v;
-}
 auto fail_after(asyncio::duration d, std::string what = "boom") -> task<int> {
   co_await asyncio::sleep(d);
   throw boom(what);

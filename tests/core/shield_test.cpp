@@ -6,17 +6,15 @@
 
 #include <stdexcept>
 
+#include "support/task_helpers.hpp"
+
 using namespace std::chrono_literals;
 using asyncio::task;
 
 namespace {
 using asyncio::testing::run_virtual;
-auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
-auto value_after(asyncio::duration d, int v, bool* finished = nullptr) -> task<int> {
-  co_await asyncio::sleep(d);
-  if (finished) *finished = true;
-  co_return v;
-}
+using test_support::now;
+using test_support::value_after;
 }  // namespace
 
 TEST(Shield, PassesResultThrough) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "support/task_helpers.hpp"
+
 using namespace std::chrono_literals;
 using asyncio::task;
 using asyncio::task_group;
@@ -17,7 +19,9 @@ using asyncio::task_group;
 namespace {
 
 using asyncio::testing::run_virtual;
-auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
+using test_support::now;
+using test_support::slow_to_cancel;
+using test_support::value_after;
 
 struct zero_division : std::runtime_error {
   zero_division() : std::runtime_error("division by zero") {}
@@ -60,10 +64,6 @@ auto distinct_kinds(const asyncio::exception_group& g) -> std::vector<std::strin
 }
 using strings = std::vector<std::string>;
 
-auto value_after(asyncio::duration d, int v) -> task<int> {
-  co_await asyncio::sleep(d);
-  co_return v;
-}
 auto crash_after(asyncio::duration d) -> task<> {
   co_await asyncio::sleep(d);
   throw zero_division();
@@ -726,18 +726,7 @@ TEST(TaskGroup, CancelArrivingWhileParkedInExitAfterErrorIsRearmed) {
       try {
         co_await asyncio::with_task_group([](task_group& tg) -> task<> {
           tg.create_task(crash_after(1s));
-          tg.create_task([]() -> task<> {  // slow to cancel: keeps the group in exit
-            bool c = false;
-            try {
-              co_await asyncio::sleep(10s);
-            } catch (const asyncio::cancelled_error&) {
-              c = true;
-            }
-            if (c) {
-              co_await asyncio::sleep(5s);
-              throw asyncio::cancelled_error();
-            }
-          }());
+          tg.create_task(slow_to_cancel(10s, 5s));  // keeps the group in exit
           co_return;
         });
       } catch (const asyncio::exception_group&) {

@@ -7,17 +7,16 @@
 
 #include <stdexcept>
 
+#include "support/task_helpers.hpp"
+
 using namespace std::chrono_literals;
 using asyncio::task;
 using asyncio::timeout_scope;
 
 namespace {
 using asyncio::testing::run_virtual;
-auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
-auto value_after(asyncio::duration d, int v) -> task<int> {
-  co_await asyncio::sleep(d);
-  co_return v;
-}
+using test_support::now;
+using test_support::value_after;
 auto nap(asyncio::duration d) -> task<> { co_await asyncio::sleep(d); }
 }  // namespace
 

@@ -15,16 +15,19 @@
 #include <utility>
 #include <variant>
 
+#include "support/sync_helpers.hpp"
+#include "support/task_helpers.hpp"
+
 using namespace std::chrono_literals;
 using asyncio::task;
 using asyncio::testing::run_virtual;
+using test_support::now;
+using test_support::yield;
 
 namespace {
 
-auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
 
 /// Lets every ready task run once (sleep(0s) goes to the back of the ready queue).
-auto yield() -> task<> { co_await asyncio::sleep(0s); }
 
 /// Not started until the loop gets to it (create_task's classic scheduling): puts `fn` on the
 /// ready queue before anything the caller schedules afterwards.

@@ -7,16 +7,16 @@
 
 #include <stdexcept>
 
+#include "support/task_helpers.hpp"
+
 using namespace std::chrono_literals;
 using asyncio::task;
 
 namespace {
 using asyncio::testing::run_virtual;
-auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
-auto value_after(asyncio::duration d, int v) -> task<int> {
-  co_await asyncio::sleep(d);
-  co_return v;
-}
+using test_support::now;
+using test_support::slow_to_cancel;
+using test_support::value_after;
 struct foo_exception : std::runtime_error {
   foo_exception() : std::runtime_error("foo") {}
 };
@@ -35,20 +35,7 @@ TEST(WaitFor, ResultInTime) {
 TEST(WaitFor, TimeoutCancelsAndAwaitsTheInner) {  // test_wait_for, test_wait_for_waits_for_task_cancellation
   run_virtual([]() -> task<> {
     bool cleanup_done = false;
-    auto inner = asyncio::create_task([](bool* done) -> task<int> {
-      bool c = false;
-      try {
-        co_await asyncio::sleep(10s);
-      } catch (const asyncio::cancelled_error&) {
-        c = true;
-      }
-      if (c) {
-        co_await asyncio::sleep(1s);  // slow cleanup: wait_for waits for it
-        *done = true;
-        throw asyncio::cancelled_error();
-      }
-      co_return 0;
-    }(&cleanup_done));
+    auto inner = asyncio::create_task(slow_to_cancel(10s, 1s, &cleanup_done));  // wait_for waits for its cleanup
     auto t0 = now();
     EXPECT_THROW((void)co_await asyncio::wait_for(inner, 100ms), asyncio::timeout_error);
     EXPECT_EQ(now() - t0, 1100ms);
@@ -65,20 +52,7 @@ TEST(WaitFor, ZeroOrNegativeTimeout) {  // test_wait_for_timeout_less_then_0_or_
     EXPECT_EQ(co_await asyncio::wait_for(done, 0s), 7);
     // A pending task is cancelled and awaited.
     bool task_done = false;
-    auto pending = asyncio::create_task([](bool* d) -> task<int> {
-      bool c = false;
-      try {
-        co_await asyncio::sleep(10s);
-      } catch (const asyncio::cancelled_error&) {
-        c = true;
-      }
-      if (c) {
-        co_await asyncio::sleep(0s);
-        *d = true;
-        throw asyncio::cancelled_error();
-      }
-      co_return 0;
-    }(&task_done));
+    auto pending = asyncio::create_task(slow_to_cancel(10s, 0s, &task_done));
     auto t0 = now();
     EXPECT_THROW((void)co_await asyncio::wait_for(pending, -1s), asyncio::timeout_error);
     EXPECT_TRUE(task_done);

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "support/task_helpers.hpp"
+
 using namespace std::chrono_literals;
 using asyncio::return_when;
 using asyncio::task;
@@ -15,15 +17,9 @@ using asyncio::task_handle;
 
 namespace {
 using asyncio::testing::run_virtual;
-auto now() -> asyncio::time_point { return asyncio::get_running_loop().time(); }
-auto value_after(asyncio::duration d, int v) -> task<int> {
-  co_await asyncio::sleep(d);
-  co_return v;
-}
-auto fail_after(asyncio::duration d) -> task<int> {
-  co_await asyncio::sleep(d);
-  throw std::runtime_error("fail");
-}
+using test_support::fail_after;
+using test_support::now;
+using test_support::value_after;
 // Builds the vector outside the coroutine: g++ 12 mishandles an initializer_list temporary inside
 // a co_await expression ("array used as initializer", cf. GCC PR 107288, LESSONS §5).
 template <class... H>

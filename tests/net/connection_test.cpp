@@ -7,9 +7,9 @@
 #include <asyncio/testing/virtual_clock.hpp>
 #include <gtest/gtest.h>
 
+#include <support/fd_helpers.hpp>
 #include <support/net_helpers.hpp>
 
-#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -24,15 +24,7 @@ using asyncio::task;
 
 namespace {
 
-// Open file descriptors of this process (to check that losing attempts closed their sockets).
-auto open_fds() -> int {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d)) ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+using test_support::count_open_fds;
 
 // A listener that never completes another handshake: backlog 0 and its one slot filled by `filler`.
 struct black_hole {
@@ -96,7 +88,7 @@ TEST(CreateConnection, HappyEyeballsSecondAddressWinsAndLoserIsClosed) {
     good.listen();
     asyncio::address good_addr = good.getsockname();
 
-    const int fds_before = open_fds();
+    const int fds_before = count_open_fds();
     const std::size_t tasks_before = asyncio::get_running_loop().statistics().tasks;
     asyncio::connect_options opts;
     opts.happy_eyeballs_delay = 50ms;
@@ -110,9 +102,9 @@ TEST(CreateConnection, HappyEyeballsSecondAddressWinsAndLoserIsClosed) {
     asyncio::socket peer = co_await test_support::bounded(accept_one(good));
     EXPECT_EQ(peer.getpeername(), s.getsockname());
     EXPECT_TRUE(co_await test_support::eventually([&] {
-      return open_fds() == fds_before + 2 && asyncio::get_running_loop().statistics().tasks <= tasks_before;
+      return count_open_fds() == fds_before + 2 && asyncio::get_running_loop().statistics().tasks <= tasks_before;
     }));
-    EXPECT_EQ(open_fds(), fds_before + 2);  // s and peer
+    EXPECT_EQ(count_open_fds(), fds_before + 2);  // s and peer
 
     // The winner works.
     co_await asyncio::sock_sendall(s, "hi");
@@ -151,7 +143,7 @@ auto delay_is_honoured(asyncio::testing::virtual_clock* clk, bool* skipped) -> t
     return ::poll(&p, 1, 0) == 1;
   };
 
-  const int fds_before = open_fds();
+  const int fds_before = count_open_fds();
   const auto t0 = clk->elapsed();
   asyncio::connect_options opts;
   opts.happy_eyeballs_delay = 7s;
@@ -159,12 +151,12 @@ auto delay_is_honoured(asyncio::testing::virtual_clock* clk, bool* skipped) -> t
   // The first attempt starts at once (its socket exists) and hangs on the black hole.
   co_await asyncio::sleep(0s);
   co_await asyncio::sleep(0s);
-  EXPECT_EQ(open_fds(), fds_before + 1);
+  EXPECT_EQ(count_open_fds(), fds_before + 1);
   // Just before the delay (virtual time: the clock jumps straight here) there is still only the
   // first attempt: no second socket, no connection at the second address.
   co_await asyncio::sleep(7s - 1ms);
   EXPECT_FALSE(h.done());
-  EXPECT_EQ(open_fds(), fds_before + 1);
+  EXPECT_EQ(count_open_fds(), fds_before + 1);
   EXPECT_FALSE(good_has_pending_connection());
   // At the delay the second attempt starts and wins. No timer is left after that one, so the
   // virtual clock stays put while the loopback connect completes.
@@ -272,7 +264,7 @@ TEST(CreateConnection, CancelledWhileAttemptsPendClosesEverything) {
       *skipped = true;
       co_return;
     }
-    const int fds_before = open_fds();
+    const int fds_before = count_open_fds();
     asyncio::connect_options opts;
     opts.happy_eyeballs_delay = 20ms;
     // Two silent attempts (the same black hole twice), then cancel the caller.
@@ -281,8 +273,8 @@ TEST(CreateConnection, CancelledWhileAttemptsPendClosesEverything) {
     EXPECT_FALSE(h.done());
     co_await test_support::cancel_and_wait(h);
     EXPECT_TRUE(h.cancelled());
-    EXPECT_TRUE(co_await test_support::eventually([&] { return open_fds() == fds_before; }));
-    EXPECT_EQ(open_fds(), fds_before);
+    EXPECT_TRUE(co_await test_support::eventually([&] { return count_open_fds() == fds_before; }));
+    EXPECT_EQ(count_open_fds(), fds_before);
     hole.close();
   }(&skipped));
   if (skipped) GTEST_SKIP() << no_black_hole;

@@ -5,9 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fd_helpers.hpp"
+
 #include <any>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,14 +22,6 @@ using namespace std::chrono_literals;
 using asyncio::redirect;
 
 namespace {
-
-auto count_fds() -> int {
-  int n = 0;
-  DIR* d = ::opendir("/proc/self/fd");
-  while (dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
-  ::closedir(d);
-  return n;
-}
 
 // True if `pid` is no child of ours any more (reaped: no zombie left).
 auto reaped(int pid) -> bool {
@@ -47,13 +40,13 @@ class Process : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     asyncio::detail::set_pidfd_disabled(GetParam());
-    fds_before_ = count_fds();
+    fds_before_ = test_support::count_open_fds();
   }
   void TearDown() override {
     asyncio::detail::set_pidfd_disabled(false);
     // The fallback thread may still hold its eventfd for a moment after the child was reaped.
-    for (int i = 0; i < 500 && count_fds() != fds_before_; ++i) ::usleep(2000);
-    EXPECT_EQ(count_fds(), fds_before_) << "fd leak";
+    for (int i = 0; i < 500 && test_support::count_open_fds() != fds_before_; ++i) ::usleep(2000);
+    EXPECT_EQ(test_support::count_open_fds(), fds_before_) << "fd leak";
   }
   int fds_before_ = 0;
 };

@@ -4,7 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <dirent.h>
+#include "support/fd_helpers.hpp"
+
 #include <pthread.h>
 #include <unistd.h>
 
@@ -18,14 +19,6 @@
 using namespace std::chrono_literals;
 
 namespace {
-
-auto count_fds() -> int {
-  int n = 0;
-  DIR* d = ::opendir("/proc/self/fd");
-  while (dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
-  ::closedir(d);
-  return n;
-}
 
 auto current_handler(int sig) -> void (*)(int) {
   struct sigaction sa {};
@@ -148,7 +141,7 @@ TEST(Signal, ExceptionInHandlerGoesToTheExceptionHandler) {
 }
 
 TEST(Signal, CloseReleasesEverything) {
-  int before = count_fds();
+  int before = test_support::count_open_fds();
   {
     asyncio::event_loop loop;
     loop.add_signal_handler(SIGUSR1, [] {});
@@ -159,7 +152,7 @@ TEST(Signal, CloseReleasesEverything) {
     EXPECT_EQ(current_handler(SIGUSR2), SIG_DFL);
     EXPECT_THROW(loop.add_signal_handler(SIGUSR1, [] {}), asyncio::error);
   }
-  EXPECT_EQ(count_fds(), before);
+  EXPECT_EQ(test_support::count_open_fds(), before);
 }
 
 TEST(Signal, RunLeavesSigintAsItFoundIt) {
