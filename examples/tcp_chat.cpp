@@ -1,14 +1,12 @@
-// ctest-args: 127.0.0.1 0 --self-test 4
-// ctest-timeout: 60
-//
 // TCP chat server: every line a client sends goes to every other client.
 //
-//   tcp_chat [HOST] [PORT] [--self-test N]
+//   tcp_chat [HOST] [PORT]
 //
-// Try it: `tcp_chat 127.0.0.1 8888`, then `nc 127.0.0.1 8888` in two terminals. Ctrl-C stops the
-// server (asyncio::run turns it into cancellation; the server then shuts down gracefully).
-// --self-test N starts the server on HOST:PORT (0 = any free port), connects N clients that each
-// say one line, checks that every client heard every other one, and exits (the ctest run).
+// Try it: `tcp_chat 127.0.0.1 8888`, then `nc 127.0.0.1 8888` in two terminals, or the scripted
+// member examples/tcp_chat_client.cpp. Ctrl-C stops the server (asyncio::run turns it into
+// cancellation; the server then shuts down gracefully).
+// The ctest (examples/tcp_chat.check.cmake) runs it with four tcp_chat_client members that each say
+// one line and check that they heard every other one, then stops it with SIGINT.
 //
 // A client that does not read (its write buffer passes max_backlog) is disconnected: one slow
 // member must not make the server buffer the whole conversation for it.
@@ -16,13 +14,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-using namespace std::chrono_literals;
 
 namespace {
 
@@ -70,43 +65,7 @@ auto handle_client(std::shared_ptr<room> chat, asyncio::stream_reader reader, as
   if (chat->members.erase(id)) chat->broadcast("* " + name + " left\n", id);
 }
 
-struct self_test_state {
-  int n = 0;
-  int joined = 0;    // clients welcomed
-  int ok = 0;        // clients that heard every other one
-  bool release = false;  // everyone may leave now
-};
-
-// One self-test client: waits to be welcomed, says its line once everyone is in, collects the
-// lines of the others, then stays until released (so no "left" notice races a hello).
-auto self_test_client(std::string host, std::uint16_t port, int index, std::shared_ptr<self_test_state> st)
-    -> asyncio::task<void> {
-  auto [r, w] = co_await asyncio::open_connection(host, port);
-  std::string welcome = co_await r.readline();
-  std::printf("client %d: %s", index, welcome.c_str());
-  ++st->joined;
-  while (st->joined < st->n) co_await asyncio::sleep(1ms);
-  const std::string mine = "hello from client " + std::to_string(index) + "\n";
-  w.write(mine);
-  int heard = 0;
-  while (heard < st->n - 1) {
-    std::string line = co_await r.readline();
-    if (line.empty()) break;
-    if (line.front() == '*') continue;  // join/leave notices
-    if (line.find(mine) != std::string::npos) {
-      std::printf("client %d: heard its own line!\n", index);
-      break;
-    }
-    ++heard;
-  }
-  std::printf("client %d heard %d of %d\n", index, heard, st->n - 1);
-  if (heard == st->n - 1) ++st->ok;
-  while (!st->release) co_await asyncio::sleep(1ms);
-  w.close();
-  co_await w.wait_closed();
-}
-
-auto run(std::string host, std::uint16_t port, int self_test) -> asyncio::task<int> {
+auto run(std::string host, std::uint16_t port) -> asyncio::task<int> {
   auto chat = std::make_shared<room>();
   auto handler = [chat](asyncio::stream_reader r, asyncio::stream_writer w) {
     return handle_client(chat, std::move(r), std::move(w));
@@ -114,24 +73,8 @@ auto run(std::string host, std::uint16_t port, int self_test) -> asyncio::task<i
   auto srv = co_await asyncio::start_server(handler, host, port);
   std::printf("chat server on %s\n", srv.sockets().front().to_string().c_str());
   std::fflush(stdout);
-  if (self_test <= 0) {
-    co_await srv.serve_forever();  // until Ctrl-C
-    co_return 0;
-  }
-  auto st = std::make_shared<self_test_state>();
-  st->n = self_test;
-  std::vector<asyncio::task<void>> clients;
-  for (int i = 0; i < self_test; ++i) clients.push_back(self_test_client(host, srv.port(), i, st));
-  auto all = asyncio::create_task(asyncio::gather(std::move(clients)));
-  // Bounded: a broken server fails the run instead of hanging it.
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (st->ok < self_test && !all.done() && std::chrono::steady_clock::now() < deadline) co_await asyncio::sleep(5ms);
-  st->release = true;
-  for (int i = 0; i < 2000 && !all.done(); ++i) co_await asyncio::sleep(5ms);
-  if (!all.done()) all.cancel();
-  co_await srv.shutdown(1s);
-  std::printf("%d of %d clients heard everyone\n", st->ok, self_test);
-  co_return st->ok == self_test ? 0 : 1;
+  co_await srv.serve_forever();  // until Ctrl-C
+  co_return 0;
 }
 
 }  // namespace
@@ -139,15 +82,13 @@ auto run(std::string host, std::uint16_t port, int self_test) -> asyncio::task<i
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8888;
-  int self_test = 0;
   int positional = 0;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--self-test") && i + 1 < argc) self_test = std::atoi(argv[++i]);
-    else if (positional++ == 0) host = argv[i];
+    if (positional++ == 0) host = argv[i];
     else port = static_cast<std::uint16_t>(std::atoi(argv[i]));
   }
   try {
-    return asyncio::run(run(host, port, self_test));
+    return asyncio::run(run(host, port));
   } catch (const asyncio::keyboard_interrupt&) {
     std::printf("bye\n");
     return 0;
