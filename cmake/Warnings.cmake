@@ -6,12 +6,9 @@ function(asyncio_set_warnings target)
   endif()
   # Dead code is reported too: an unused function, private field, member function or template
   # (the last three are clang's; g++ has only -Wunused-function, which -Wall turns on).
-  # -Wunused-member-function stays a warning under -Werror while src/process/process.cpp still has
-  # an unused unique_fd move constructor; make it an error once that is gone.
   target_compile_options(${target} PRIVATE -Wunused-function)
   if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
-    target_compile_options(${target} PRIVATE -Wunused-private-field -Wunused-member-function -Wunused-template
-                                             -Wno-error=unused-member-function)
+    target_compile_options(${target} PRIVATE -Wunused-private-field -Wunused-member-function -Wunused-template)
   endif()
   if(ASYNCIO_WERROR)
     target_compile_options(${target} PRIVATE -Werror)

@@ -7,7 +7,7 @@
 //   asyncio::run(main())        run main on a new loop; cancel leftovers; close
 //   asyncio::clock              the loop's clock (loop.time()); sleep(d) is in <asyncio/time.hpp>
 //
-// Combinators (no child outlives the call that started it, DESIGN §3.4):
+// Combinators (no child outlives the call that started it, docs/lessons.md §1.4):
 //   asyncio::gather(a, b, ...)      results as a tuple (vector for a vector argument); the first
 //                                   failure cancels and awaits the rest, then is rethrown
 //   asyncio::gather(asyncio::return_exceptions, ...)   every outcome as asyncio::result<T>
@@ -24,7 +24,7 @@
 //
 // Async generators and task-local values:
 //   asyncio::generator<T>           `co_yield` values; `while (auto v = co_await gen.next())` is `async for`
-//   asyncio::for_each(gen, fn)      the same loop as one call; asyncio::to_async(range) (seed 000's to_aiter)
+//   asyncio::for_each(gen, fn)      the same loop as one call; asyncio::to_async(range) (scenario S1's to_aiter)
 //   asyncio::context_var<T> v       task-local value (contextvars): v.set(x), v.get(), v.reset(token);
 //                                   create_task copies the creator's values into the new task
 #include <asyncio/core/as_completed.hpp>

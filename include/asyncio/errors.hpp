@@ -97,7 +97,7 @@ class keyboard_interrupt : public error {
   keyboard_interrupt() : error("keyboard interrupt (SIGINT)") {}
   /// Ends the process as an unhandled Ctrl-C does: restores SIGINT's default action and raises it,
   /// so the parent (a shell) sees death by SIGINT (status 130), as CPython does at exit.
-  /// Defined in src/signal/signal.cpp.
+  /// Defined in src/core/loop_signals.cpp.
   [[noreturn]] static void exit_by_signal() noexcept;
 };
 

@@ -20,7 +20,7 @@ thread_local context_ref thread_context;
 
 auto running_task() noexcept -> task_core* {
   event_loop* loop = running_loop();
-  return loop ? loop->current_task() : nullptr;
+  return loop ? detail::loop_access::current_task(*loop) : nullptr;
 }
 }  // namespace
 

@@ -1,7 +1,7 @@
 // gather's waiting logic, shared by every gather overload (the templates in gather.hpp only turn
 // arguments into child tasks and collect results).
 #include <asyncio/core/gather.hpp>
-#include <asyncio/detail/watch.hpp>
+#include <asyncio/core/detail/watch.hpp>
 
 #include <limits>
 #include <memory>

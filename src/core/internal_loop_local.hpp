@@ -25,7 +25,7 @@ class loop_local {
       std::lock_guard lock(mutex());
       map()[&loop] = state;
     }
-    loop.call_at_close([&loop] {
+    detail::loop_access::call_at_close(loop, [&loop] {
       T* s = nullptr;
       {
         std::lock_guard lock(mutex());

@@ -24,7 +24,7 @@ struct wait_state : timer_target {
   }
   wait_state(const wait_state&) = delete;
   ~wait_state() {
-    if (timer_key != timer_heap::no_timer) loop->cancel_timer(timer_key);
+    if (timer_key != timer_heap::no_timer) detail::loop_access::cancel_timer(*loop, timer_key);
   }
 
   void record(const task_base& t) noexcept {
@@ -64,7 +64,7 @@ auto wait_until(std::vector<task_base*> tasks, std::optional<duration> timeout, 
   if (st.satisfied) co_return;
   if (timeout) {
     st.loop = &me.loop();
-    st.timer_key = st.loop->add_timer(st.loop->time() + *timeout, &st);
+    st.timer_key = detail::loop_access::add_timer(*st.loop, st.loop->time() + *timeout, &st);
   }
   while (!st.satisfied && !st.timed_out) co_await st.spot.wait();
 }

@@ -25,7 +25,7 @@ auto awaiters_of(const detail::task_core& t) -> std::vector<any_task> {
 }
 
 auto status_of(const event_loop& loop, const detail::task_core& t, bool starting) -> task_status {
-  if (starting || loop.current_task() == &t) return task_status::running;
+  if (starting || detail::loop_access::current_task(loop) == &t) return task_status::running;
   return t.waiting() ? task_status::suspended : task_status::ready;
 }
 
@@ -126,10 +126,10 @@ auto task_snapshot() -> std::vector<task_info> {
     info.created_at = t->created_at();
     out.push_back(std::move(info));
   };
-  out.reserve(loop.tasks().size());
-  for (detail::task_core* t : loop.tasks()) add(t, false);
+  out.reserve(detail::loop_access::tasks(loop).size());
+  for (detail::task_core* t : detail::loop_access::tasks(loop)) add(t, false);
   // Tasks in their eager start are not in the registry yet (event_loop::start_task).
-  loop.for_each_starting_task([&](detail::task_core* t) { add(t, true); });
+  detail::loop_access::for_each_starting_task(loop, [&](detail::task_core* t) { add(t, true); });
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <asyncio/errors.hpp>
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -128,10 +129,16 @@ auto epoll_driver::attempt(operation& op) noexcept -> bool {
       case opcode::read_at: n = ::pread(op.fd, op.buffer, op.length, op.offset); break;
       case opcode::write_at: n = ::pwrite(op.fd, op.buffer, op.length, op.offset); break;
       case opcode::fsync: n = op.flags ? ::fdatasync(op.fd) : ::fsync(op.fd); break;
-      case opcode::poll:
-        if (!op.owner->take_ready(op.fd, op.wait_for)) return false;
+      case opcode::poll: {
+        // Level semantics (as io_uring's POLL_ADD): ready now counts, not only a new edge. The
+        // remembered edge is free to check; otherwise ask the kernel once without blocking.
+        if (!op.owner->take_ready(op.fd, op.wait_for)) {
+          pollfd p{op.fd, static_cast<short>(op.wait_for == direction::read ? POLLIN : POLLOUT), 0};
+          if (::poll(&p, 1, 0) <= 0 || (p.revents & (p.events | POLLHUP | POLLERR)) == 0) return false;
+        }
         op.result = static_cast<std::int64_t>(bit_of(op.wait_for));
         return true;
+      }
     }
     if (n >= 0) {
       op.result = n;
@@ -154,11 +161,7 @@ auto epoll_driver::submit(operation& op) -> bool {
   // EAGAIN (or a connect in progress): wait for the edge. One that arrived since the last wait is
   // remembered by the table, so retry at once if there is one.
   direction d = direction_of(op);
-  while (take_ready(op.fd, d)) {
-    if (op.code == opcode::poll) {
-      op.result = static_cast<std::int64_t>(bit_of(d));
-      return true;
-    }
+  while (op.code != opcode::poll && take_ready(op.fd, d)) {
     if (attempt(op)) return true;
   }
   park(op.fd, d, &op);  // counted in watched() while parked

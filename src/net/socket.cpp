@@ -1,6 +1,7 @@
 #include <asyncio/net/socket.hpp>
 
 #include <asyncio/errors.hpp>
+#include <asyncio/lowlevel/io_operation.hpp>
 #include <asyncio/lowlevel/wait_io.hpp>
 
 #include <fcntl.h>
@@ -10,20 +11,22 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <new>
 #include <stdexcept>
 
 namespace asyncio {
 
 namespace detail {
 void report_unclosed(const std::string& what) noexcept {
-  try {
-    if (event_loop* loop = running_loop()) {
+  if (event_loop* loop = running_loop()) {
+    try {
       loop->call_exception_handler(exception_context(what));
       return;
+    } catch (const std::bad_alloc&) {
+      // No memory for the report's context: print it directly below, which allocates nothing.
     }
-    std::fprintf(stderr, "asyncio: %s\n", what.c_str());
-  } catch (...) {
   }
+  std::fprintf(stderr, "asyncio: %s\n", what.c_str());
 }
 }  // namespace detail
 
@@ -110,14 +113,8 @@ void check_open(const socket& s) {
 }  // namespace
 
 auto sock_recv_into(socket& sock, std::span<char> buf) -> task<std::size_t> {
-  for (;;) {
-    check_open(sock);
-    ssize_t n = ::recv(sock.fileno(), buf.data(), buf.size(), 0);
-    if (n >= 0) co_return static_cast<std::size_t>(n);
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN) throw_os_error(errno, "recv");
-    co_await lowlevel::wait_readable(sock.fileno());
-  }
+  check_open(sock);
+  co_return co_await lowlevel::recv(sock.fileno(), buf);
 }
 
 auto sock_recv(socket& sock, std::size_t n) -> task<std::string> {
@@ -130,56 +127,26 @@ auto sock_recv(socket& sock, std::size_t n) -> task<std::string> {
 auto sock_sendall(socket& sock, std::string_view data) -> task<void> {
   while (!data.empty()) {
     check_open(sock);
-    ssize_t n = ::send(sock.fileno(), data.data(), data.size(), MSG_NOSIGNAL);
-    if (n >= 0) {
-      data.remove_prefix(static_cast<std::size_t>(n));
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN) throw_os_error(errno, "send");
-    co_await lowlevel::wait_writable(sock.fileno());
+    std::size_t n = co_await lowlevel::send(sock.fileno(), data);
+    data.remove_prefix(n);
   }
 }
 
 auto sock_connect(socket& sock, address addr) -> task<void> {
   check_open(sock);
-  int r;
-  do {
-    r = ::connect(sock.fileno(), addr.data(), addr.size());
-  } while (r < 0 && errno == EINTR);
-  if (r == 0) co_return;
-  if (errno != EINPROGRESS && errno != EAGAIN) throw_os_error(errno, "connect " + addr.to_string());
-  for (;;) {
-    co_await lowlevel::wait_writable(sock.fileno());
-    check_open(sock);
-    int err = sock.getsockopt(SOL_SOCKET, SO_ERROR);
-    if (err == 0) {
-      // A spurious wake-up leaves the socket still connecting: check that it is connected.
-      sockaddr_storage ss{};
-      socklen_t len = sizeof ss;
-      if (::getpeername(sock.fileno(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) co_return;
-      if (errno != ENOTCONN) throw_os_error(errno, "connect " + addr.to_string());
-      continue;
-    }
-    throw_os_error(err, "connect " + addr.to_string());
+  try {
+    co_await lowlevel::connect(sock.fileno(), addr.data(), addr.size());
+  } catch (const os_error& e) {
+    throw_os_error(e.code().value(), "connect " + addr.to_string());
   }
 }
 
 auto sock_accept(socket& sock) -> task<accepted_socket> {
-  for (;;) {
-    check_open(sock);
-    address peer;
-    socklen_t len = address::capacity();
-    int fd = ::accept4(sock.fileno(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) {
-      peer.set_size(len);
-      accepted_socket a{socket::from_fd(fd, peer.family()), peer};
-      co_return a;
-    }
-    if (errno == EINTR || errno == ECONNABORTED) continue;
-    if (errno != EAGAIN) throw_os_error(errno, "accept");
-    co_await lowlevel::wait_readable(sock.fileno());
-  }
+  check_open(sock);
+  address peer;
+  io::accepted a = co_await lowlevel::accept(sock.fileno(), peer.data(), address::capacity());
+  peer.set_size(a.address_length);
+  co_return accepted_socket{socket::from_fd(a.fd, peer.family()), peer};
 }
 
 auto sock_sendto(socket& sock, std::string_view data, address addr) -> task<std::size_t> {

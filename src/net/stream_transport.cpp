@@ -23,7 +23,7 @@ constexpr std::size_t initial_read_buffer = 16 * 1024;
 
 stream_transport::stream_transport(socket sock, std::size_t lim, stream_kind kind)
     : limit(lim), sock_(std::move(sock)), kind_(kind) {
-  io_interest::ready = &flush_ready;
+  io::interest::ready = &flush_ready;
 }
 
 // ---- the system calls, socket or pipe -------------------------------------------------------------
@@ -82,7 +82,7 @@ void stream_transport::send_eof() noexcept {
 
 stream_transport::~stream_transport() {
   if (flush_armed_) {
-    if (event_loop* loop = running_loop()) loop->unpark_io(sock_.fileno(), 1, this);
+    if (event_loop* loop = running_loop()) loop_access::io(*loop).unpark(sock_.fileno(), io::direction::write, this);
     flush_armed_ = false;
   }
   if (sock_.is_open()) {
@@ -199,20 +199,21 @@ void stream_transport::arm_flush() noexcept {
   event_loop* loop = running_loop();
   if (!loop) return;
   try {
-    loop->watch_fd(sock_.fileno());
+    io::driver& drv = loop_access::io(*loop);
+    drv.watch(sock_.fileno());
     // Readiness seen with no waiter: try at once rather than waiting for an edge that came already.
-    if (loop->take_io_ready(sock_.fileno(), 1)) {
+    if (drv.take_ready(sock_.fileno(), io::direction::write)) {
       flush();
       if (write_buffer_size() == 0 || !sock_.is_open() || write_errno_) return;
     }
-    loop->park_io(sock_.fileno(), 1, this);
+    drv.park(sock_.fileno(), io::direction::write, this);
     flush_armed_ = true;
   } catch (...) {
     fail_write(EBADF);
   }
 }
 
-void stream_transport::flush_ready(io_interest* self) noexcept {
+void stream_transport::flush_ready(io::interest* self) noexcept {
   auto* t = static_cast<stream_transport*>(self);
   std::shared_ptr<stream_transport> hold = t->keep_alive_;  // *t may be released below
   t->flush_armed_ = false;
@@ -296,7 +297,7 @@ void stream_transport::abort() noexcept {
 void stream_transport::finish_close() noexcept {
   if (!sock_.is_open()) return;
   if (flush_armed_) {
-    if (event_loop* loop = running_loop()) loop->unpark_io(sock_.fileno(), 1, this);
+    if (event_loop* loop = running_loop()) loop_access::io(*loop).unpark(sock_.fileno(), io::direction::write, this);
     flush_armed_ = false;
   }
   sock_.close();  // forget_fd wakes a reader parked on the fd; it then sees EOF
@@ -308,32 +309,9 @@ void stream_transport::finish_close() noexcept {
 
 // ---- waiters ------------------------------------------------------------------------------------
 
-void stream_transport::link(stream_waiter& w, bool for_close) noexcept {
-  stream_waiter*& head = for_close ? close_waiters_ : drain_waiters_;
-  w.prev = nullptr;
-  w.next = head;
-  if (head) head->prev = &w;
-  head = &w;
-  w.linked = true;
-}
-
-void stream_transport::unlink(stream_waiter& w) noexcept {
-  if (!w.linked) return;
-  if (w.prev) w.prev->next = w.next;
-  else if (drain_waiters_ == &w) drain_waiters_ = w.next;
-  else if (close_waiters_ == &w) close_waiters_ = w.next;
-  if (w.next) w.next->prev = w.prev;
-  w.next = w.prev = nullptr;
-  w.linked = false;
-}
-
-void stream_transport::wake(stream_waiter*& head) noexcept {
-  while (stream_waiter* w = head) {
-    head = w->next;
-    if (head) head->prev = nullptr;
-    w->next = w->prev = nullptr;
-    w->linked = false;
-    w->task->loop().schedule(*w->task);  // waiting_ stays set: nothing to lose
+void stream_transport::wake(intrusive_list<stream_waiter>& waiters) noexcept {
+  while (stream_waiter* w = waiters.pop_front()) {
+    loop_access::schedule(w->task->loop(), *w->task);  // waiting_ stays set: nothing to lose
   }
 }
 

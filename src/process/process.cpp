@@ -1,10 +1,14 @@
 // Child processes: spawn (posix_spawn), exit watching (pidfd, or a waitid thread as fallback),
 // reaping on the loop, wait/communicate/send_signal. The header explains the choices.
 #include <asyncio/core/task_handle.hpp>
+#include <asyncio/detail/intrusive_list.hpp>
+#include <asyncio/core/wait.hpp>
+#include <asyncio/detail/parked_awaiter.hpp>
+#include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/process/process.hpp>
 
-#include "detail/internal_loop_local.hpp"
+#include "core/internal_loop_local.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -42,7 +46,7 @@ struct unique_fd {
   int fd = -1;
   unique_fd() = default;
   explicit unique_fd(int f) : fd(f) {}
-  unique_fd(unique_fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+  unique_fd(unique_fd&&) = delete;  // not needed: moved only by assignment
   auto operator=(unique_fd&& o) noexcept -> unique_fd& {
     reset();
     fd = std::exchange(o.fd, -1);
@@ -67,18 +71,27 @@ void lift_above_stdio(unique_fd& fd) {
 
 }  // namespace
 
-/// A waiter for the child's exit (one per wait()). Nothing to lose: returncode stays in the state.
-struct exit_waiter : suspension {
-  exit_waiter* next = nullptr;
-  exit_waiter* prev = nullptr;
-  task_core* task = nullptr;
-  process_state* state = nullptr;
-  bool linked = false;
+/// Parks the task until the child is reaped (one per wait()), linked in process_state::waiters.
+/// Nothing to lose: returncode stays in the state.
+/// Cancellation: safe; the child keeps running.
+struct exit_wait : parked_awaiter<exit_wait>, waiter_node {
+  explicit exit_wait(process_state& s) noexcept : state(&s) {}
+  exit_wait(const exit_wait&) = delete;
+  ~exit_wait();
+  [[nodiscard]] auto await_ready() const noexcept -> bool;
+  void await_resume() {
+    if (task_) check_cancelled();  // null: await_ready found the child reaped
+  }
+  // parked_awaiter's hooks
+  void link(task_core&) noexcept;
+  auto abort_wait() noexcept -> bool;
+
+  process_state* state;
 };
 
 /// Everything about one child except its pipes. Reference counted: the process object, each running
 /// wait(), and the watch while the child is unreaped (so an orphaned child is still reaped).
-struct process_state : io_interest {
+struct process_state : io::interest, intrusive_node<> {  // the node: the loop's child_registry
   event_loop* loop = nullptr;
   pid_t pid = -1;
   std::optional<int> returncode;
@@ -86,36 +99,19 @@ struct process_state : io_interest {
   int exit_fd = -1;     // pidfd, or the fallback's eventfd; -1 once reaped
   bool is_pidfd = false;
   std::shared_ptr<unique_fd> fallback_fd;  // shared with the fallback thread
-  exit_waiter* waiters = nullptr;
+  waiter_list<exit_wait> waiters;  // newest first (push_front): the order wait()s always woke in
   std::string program;
-  // Membership in the loop's list of watched children.
-  process_state* prev_child = nullptr;
-  process_state* next_child = nullptr;
 
   void add_ref() noexcept { ++refs; }
   void release() noexcept {
     if (--refs == 0) delete this;
-  }
-  void link(exit_waiter& w) noexcept {
-    w.next = waiters;
-    w.prev = nullptr;
-    if (waiters) waiters->prev = &w;
-    waiters = &w;
-    w.linked = true;
-  }
-  void unlink(exit_waiter& w) noexcept {
-    if (!w.linked) return;
-    if (w.prev) w.prev->next = w.next;
-    else waiters = w.next;
-    if (w.next) w.next->prev = w.prev;
-    w.linked = false;
   }
 
   // Records the exit, stops watching, wakes every wait(). Drops the watch's reference.
   void finish(int code) noexcept;
   // Tries to reap without blocking; true if the child is gone.
   auto try_reap() noexcept -> bool;
-  static void on_ready(io_interest* self) noexcept {
+  static void on_ready(io::interest* self) noexcept {
     auto* st = static_cast<process_state*>(self);
     if (!st->is_pidfd) {
       std::uint64_t value;
@@ -125,6 +121,15 @@ struct process_state : io_interest {
     (void)st->try_reap();
   }
 };
+
+exit_wait::~exit_wait() { state->waiters.remove(*this); }
+auto exit_wait::await_ready() const noexcept -> bool { return state->returncode.has_value(); }
+void exit_wait::link(task_core&) noexcept { state->waiters.push_front(*this); }
+auto exit_wait::abort_wait() noexcept -> bool {
+  if (!linked) return false;  // already woken and scheduled
+  state->waiters.remove(*this);
+  return true;
+}
 
 namespace {
 
@@ -138,21 +143,11 @@ auto decode(const siginfo_t& info) -> int {
 /// The children a loop watches; at close, those still running are killed and reaped.
 struct child_registry {
   explicit child_registry(event_loop& l) : loop(l) {}
-  void add(process_state& st) noexcept {
-    st.next_child = head;
-    st.prev_child = nullptr;
-    if (head) head->prev_child = &st;
-    head = &st;
-  }
-  void remove(process_state& st) noexcept {
-    if (st.prev_child) st.prev_child->next_child = st.next_child;
-    else if (head == &st) head = st.next_child;
-    if (st.next_child) st.next_child->prev_child = st.prev_child;
-    st.prev_child = st.next_child = nullptr;
-  }
+  void add(process_state& st) noexcept { children.push_front(st); }
+  void remove(process_state& st) noexcept { children.remove(st); }
   void on_loop_close() noexcept {
-    while (process_state* st = head) {
-      remove(*st);  // finish() cannot find this registry any more: it is already unpublished
+    // pop_front unlinks it: finish() cannot find this registry any more (it is already unpublished).
+    while (process_state* st = children.pop_front()) {
       // No task can wait for it any more: kill and reap it now, so no zombie outlives the loop.
       if (st->is_pidfd) pidfd_send_signal(st->exit_fd, SIGKILL);
       else ::kill(st->pid, SIGKILL);
@@ -165,24 +160,20 @@ struct child_registry {
     }
   }
   event_loop& loop;
-  process_state* head = nullptr;
+  intrusive_list<process_state> children;  // newest first
 };
 
 using child_registries = loop_local<child_registry>;
 
 void process_state::finish(int code) noexcept {
   returncode = code;
-  try {
-    loop->set_reader_interest(exit_fd, nullptr);
-  } catch (...) {
-  }
+  detail::loop_access::io(*loop).set_interest(exit_fd, io::direction::read, nullptr);  // clearing never throws
   if (is_pidfd) ::close(exit_fd);
   fallback_fd.reset();
   exit_fd = -1;
   if (child_registry* reg = child_registries::find(*loop)) reg->remove(*this);
-  while (exit_waiter* w = waiters) {
-    unlink(*w);
-    loop->schedule(*w->task);  // waiting_ stays set: a late cancel still interrupts (nothing lost)
+  while (exit_wait* w = waiters.pop_front()) {
+    detail::loop_access::schedule(*loop, *w->parked_task());  // waiting_ stays set: a late cancel still interrupts (nothing lost)
   }
   release();  // the watch's reference
 }
@@ -208,35 +199,6 @@ auto process_state::try_reap() noexcept -> bool {
 }
 
 namespace {
-
-/// Parks the task until the child is reaped.
-/// Cancellation: safe; the child keeps running.
-struct exit_wait : exit_waiter {
-  explicit exit_wait(process_state& s) noexcept {
-    state = &s;
-    abort = &on_abort;
-  }
-  exit_wait(const exit_wait&) = delete;
-  ~exit_wait() { state->unlink(*this); }
-  [[nodiscard]] auto await_ready() const noexcept -> bool { return state->returncode.has_value(); }
-  template <class P>
-  auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
-    task_core& t = task_of(h);
-    task = &t;
-    if (!t.park(*this, h)) return false;
-    state->link(*this);
-    return true;
-  }
-  void await_resume() {
-    if (task && task->unpark(*this)) task->throw_cancelled();
-  }
-  static void on_abort(suspension* self, task_core& t) noexcept {
-    auto* w = static_cast<exit_wait*>(self);
-    if (!w->linked) return;  // already woken and scheduled
-    w->state->unlink(*w);
-    t.loop().schedule(t);
-  }
-};
 
 struct state_ref {
   process_state* st;
@@ -386,7 +348,7 @@ auto spawn(const std::string& program, const std::vector<std::string>& argv_in, 
       st->fallback_fd = start_fallback_watch(pid);
       st->exit_fd = st->fallback_fd->fd;
     }
-    loop.set_reader_interest(st->exit_fd, st);
+    detail::loop_access::io(loop).set_interest(st->exit_fd, io::direction::read, st);
   } catch (...) {
     // The child runs but cannot be watched: do not leave it behind.
     ::kill(pid, SIGKILL);
@@ -505,20 +467,16 @@ auto process::communicate(std::string input) -> task<communicate_result> {
     failure = std::current_exception();
   }
   if (failure) {
-    // No helper outlives the call: cancel them and wait until they are done.
-    if (feeder) {
-      feeder.cancel();
-      try {
-        co_await feeder;
-      } catch (...) {
-      }
-    }
-    if (err_reader) {
-      err_reader.cancel();
-      try {
-        (void)co_await err_reader;
-      } catch (...) {
-      }
+    // No helper outlives the call: cancel them and wait until they are done. wait() raises none
+    // of their outcomes (a helper's own error after the cancel is retrieved and dropped: the
+    // first failure is the one communicate() reports).
+    std::vector<any_task> helpers;
+    if (feeder) helpers.push_back(feeder);
+    if (err_reader) helpers.push_back(err_reader);
+    for (any_task& h : helpers) h.cancel();
+    if (!helpers.empty()) (void)co_await asyncio::wait(helpers);
+    for (any_task& h : helpers) {
+      if (!h.cancelled()) (void)h.exception();  // retrieved: not reported as never retrieved
     }
     std::rethrow_exception(failure);
   }

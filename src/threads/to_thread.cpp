@@ -1,6 +1,6 @@
 // The loop's default executor: created on first use, shut down when the loop closes (Python's
 // loop.shutdown_default_executor in asyncio.run), with a deadline so that a stuck call cannot hang
-// the program's exit (LESSONS §3): threads still busy after the deadline are abandoned and reported.
+// the program's exit (docs/lessons.md §3.3): threads still busy after the deadline are abandoned and reported.
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/threads/to_thread.hpp>
@@ -19,12 +19,12 @@ struct loop_threads_state {
 };
 
 auto state_of(event_loop& loop) -> loop_threads_state& {
-  void*& slot = loop.threads_state();
+  void*& slot = detail::loop_access::threads_state(loop);
   if (!slot) {
     auto* state = new loop_threads_state;
     slot = state;
-    loop.call_at_close([&loop] {
-      auto* st = static_cast<loop_threads_state*>(std::exchange(loop.threads_state(), nullptr));
+    detail::loop_access::call_at_close(loop, [&loop] {
+      auto* st = static_cast<loop_threads_state*>(std::exchange(detail::loop_access::threads_state(loop), nullptr));
       std::unique_ptr<loop_threads_state> owner(st);
       if (!st->default_executor || !st->shutdown_at_close) return;
       auto started = std::chrono::steady_clock::now();
@@ -63,12 +63,12 @@ auto default_executor(event_loop& loop) -> executor& {
 }  // namespace detail
 
 auto get_default_executor(event_loop& loop) -> executor& {
-  loop.check_thread("get_default_executor");
+  detail::loop_access::check_thread(loop, "get_default_executor");
   return detail::default_executor(loop);
 }
 
 void set_default_executor(event_loop& loop, std::shared_ptr<executor> ex, bool shutdown_at_close) {
-  loop.check_thread("set_default_executor");
+  detail::loop_access::check_thread(loop, "set_default_executor");
   loop_threads_state& st = state_of(loop);
   st.default_executor = std::move(ex);
   st.shutdown_at_close = shutdown_at_close;

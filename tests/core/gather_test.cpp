@@ -1,5 +1,5 @@
 // gather: behaviour ported from CPython's test_tasks.py (gather tests), plus this library's rule
-// that no child outlives gather (DESIGN §3.4). Every test runs on the virtual clock.
+// that no child outlives gather (docs/lessons.md §1.4). Every test runs on the virtual clock.
 #include <asyncio/core.hpp>
 #include <asyncio/testing/run_virtual.hpp>
 #include <asyncio/time.hpp>
@@ -142,7 +142,7 @@ TEST(Gather, MoveOnlyResults) {
   }());
 }
 
-// The DESIGN §3.4 rule: siblings are cancelled AND finished (destructors run) before gather throws.
+// The rule of docs/lessons.md §1.4: siblings are cancelled AND finished (destructors run) before gather throws.
 TEST(Gather, FirstFailureCancelsAndAwaitsSiblingsBeforeThrowing) {
   unwind_log log;
   run_virtual([](unwind_log* log) -> task<> {

@@ -823,7 +823,8 @@ TEST(TaskGroupObject, DestroyedWithoutJoinCancelsAndReports) {
 }
 
 TEST(TaskGroupObject, SeedStyleOverlap) {
-  // seed 000, example 4: CPU work in the body, writes as children; eager start overlaps them.
+  // Scenario S1, variant example4 (docs/scenarios.md §1): CPU work in the body, writes as children;
+  // eager start overlaps them.
   run_virtual([]() -> task<> {
     auto write = [](int) -> task<> { co_await asyncio::sleep(1s); };
     auto t0 = now();

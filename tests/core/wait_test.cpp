@@ -21,7 +21,7 @@ using test_support::fail_after;
 using test_support::now;
 using test_support::value_after;
 // Builds the vector outside the coroutine: g++ 12 mishandles an initializer_list temporary inside
-// a co_await expression ("array used as initializer", cf. GCC PR 107288, LESSONS §5).
+// a co_await expression ("array used as initializer", cf. GCC PR 107288, docs/toolchain.md §5.5).
 template <class... H>
 auto list(H... hs) -> std::vector<task_handle<int>> {
   return std::vector<task_handle<int>>{hs...};

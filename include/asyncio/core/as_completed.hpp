@@ -23,8 +23,8 @@
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/detail/distinct_tasks.hpp>
-#include <asyncio/detail/watch.hpp>
-#include <asyncio/time/clock.hpp>
+#include <asyncio/core/detail/watch.hpp>
+#include <asyncio/core/clock.hpp>
 
 namespace asyncio {
 namespace detail {

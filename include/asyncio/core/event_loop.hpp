@@ -1,11 +1,12 @@
 #pragma once
-// The event loop: a FIFO ready queue, a timer heap, an epoll poller and an eventfd for wake-ups from
-// other threads. One loop per thread; everything but the *_threadsafe calls is loop-affine.
+// The event loop: a FIFO ready queue, a timer heap, an io driver (io/driver.hpp: epoll) and an
+// eventfd for wake-ups from other threads. One loop per thread; everything but the *_threadsafe calls is loop-affine.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <source_location>
@@ -19,7 +20,9 @@
 #include <asyncio/detail/task_core.hpp>
 #include <asyncio/detail/timer_heap.hpp>
 #include <asyncio/detail/unique_function.hpp>
-#include <asyncio/time/clock.hpp>
+#include <asyncio/io/busy_poll.hpp>
+#include <asyncio/io/driver.hpp>
+#include <asyncio/core/clock.hpp>
 
 namespace asyncio {
 
@@ -28,6 +31,8 @@ template <class T>
 class task;
 
 namespace detail {
+
+struct loop_access;
 
 /// A scheduled callback (Python's Handle/TimerHandle). Reference counted: the loop holds one
 /// reference while it is queued, each asyncio::handle one more.
@@ -43,11 +48,6 @@ struct callback_node : timer_target {
   void release() noexcept {
     if (--refs == 0) delete this;
   }
-};
-
-/// Interest in readiness of one fd in one direction; ready() runs on the loop thread.
-struct io_interest {
-  void (*ready)(io_interest* self) noexcept;
 };
 
 }  // namespace detail
@@ -132,10 +132,11 @@ struct loop_statistics {
   std::size_t ready = 0;          // items on the ready queue
   std::size_t timers = 0;         // live timers
   std::size_t tasks = 0;          // unfinished tasks
-  std::size_t watched_fds = 0;    // fds registered with the poller
+  std::size_t watched_fds = 0;    // registrations that can produce an event (io::driver::watched)
   std::uint64_t iterations = 0;   // loop iterations run
   std::uint64_t busy_polls = 0;   // non-blocking polls made while busy polling (loop_options::busy_poll)
   duration busy_poll_limit{};     // the current, adaptive spin limit (0 .. loop_options::busy_poll)
+  const char* io_backend = "";    // the io driver running this loop ("epoll"; io/driver.hpp)
 };
 
 /// The event loop (Python's asyncio event loop).
@@ -183,8 +184,6 @@ class event_loop {
   /// Runs until stop() is called.
   /// Throws asyncio::error if the loop is closed or running, or another loop runs on this thread.
   void run_forever();
-  /// Throws what run_forever() would throw before it runs anything (also used by run_until_complete).
-  void check_can_run() const;
   /// Runs until `t` (made a task) completes; returns its result or rethrows its exception.
   /// Defined in <asyncio/core/run.hpp>.
   /// Throws: as run_forever() (before `t` runs or is registered), and asyncio::error if the loop
@@ -227,7 +226,7 @@ class event_loop {
   /// Stops watching fd for writing; false if it was not watched.
   auto remove_writer(int fd) -> bool;
 
-  // ---- Unix signals (defined in src/signal/signal.cpp; guide in <asyncio/signal.hpp>) -----
+  // ---- Unix signals (src/core/loop_signals.cpp; the guide is <asyncio/signal.hpp>) ---------
 
   /// Calls fn(args...) on this loop (via call_soon) whenever signal `sig` arrives, replacing any
   /// handler this loop had for `sig` (Python's loop.add_signal_handler). Signals of one number that
@@ -250,121 +249,34 @@ class event_loop {
   /// if this loop had no handler for it (Python's loop.remove_signal_handler).
   auto remove_signal_handler(int sig) -> bool;
 
-  // ---- for the library's own awaiters (asyncio::lowlevel builds on these) ----------------
+ private:
+  friend struct detail::loop_access;
 
-  /// Puts a task on the ready queue (state (b) of task_core).
+  // ---- the library's own hooks, reached through detail::loop_access (below) ------------------
+
   void schedule(detail::task_core& t) {
     // Every wake-up (event.set, lock release, queue put, future.set_result...) passes here, so this
     // one check reports them all when done from another thread; one predictable branch when off.
     check_thread("that wakes a task (event.set, future.set_result, queue.put...)");
     ready_.push_back(reinterpret_cast<std::uintptr_t>(&t));
   }
-  /// Starts a timer; fire() runs when it is due. Returns a key for cancel_timer().
   auto add_timer(time_point when, detail::timer_target* target) -> std::uint64_t {
     return timers_.add(when.time_since_epoch().count(), target);
   }
   void cancel_timer(std::uint64_t key) noexcept { timers_.cancel(key); }
-  /// Sets (or with nullptr clears) the interest in fd's readability / writability (level-triggered:
-  /// one epoll_ctl per change; add_reader/add_writer use it).
-  void set_reader_interest(int fd, detail::io_interest* interest);
-  void set_writer_interest(int fd, detail::io_interest* interest);
-
-  // Edge-triggered watching: the fast path behind asyncio::lowlevel::wait_readable/wait_writable and
-  // the sockets. An fd is registered once for both directions (EPOLLET) and stays registered until
-  // forget_fd(), so a wait costs no epoll_ctl (TOOLCHAIN §8.9: try the syscall first, wait only on
-  // EAGAIN). Readiness the poller reports while nobody waits is remembered per direction until a
-  // wait consumes it, so no edge is lost. dir: 0 = read, 1 = write.
-
-  /// Registers fd edge-triggered (idempotent). Throws os_error from epoll_ctl; invalid_state_error
-  /// if fd is watched level-triggered (add_reader/add_writer).
-  void watch_fd(int fd) {
-    // Inline: every wait of a socket passes here and the fd is almost always registered already.
-    if (static_cast<std::size_t>(fd) < fds_.size() && fds_[fd].edge) [[likely]] return;
-    watch_fd_slow(fd);
-  }
-  /// Unregisters fd; must be called before fd is closed. Waiters still parked on it are woken.
-  void forget_fd(int fd) noexcept;
-  /// Consumes the remembered readiness of fd in direction dir: true if it was set.
-  /// After a hang-up (EPOLLRDHUP for reads, EPOLLHUP/EPOLLERR for both) it stays true: such an fd
-  /// never blocks again and no further edge would come.
-  auto take_io_ready(int fd, int dir) noexcept -> bool {
-    if (static_cast<std::size_t>(fd) >= fds_.size()) return false;
-    std::uint8_t bit = static_cast<std::uint8_t>(1u << dir);
-    std::uint8_t sticky = dir == 0 ? 12 : 8;
-    bool was = (fds_[fd].ready & (bit | sticky)) != 0;
-    fds_[fd].ready &= static_cast<std::uint8_t>(~bit);
-    return was;
-  }
-  /// Remembers readiness of fd in direction dir (a woken waiter that gave up its turn).
-  void set_io_ready(int fd, int dir) noexcept {
-    if (static_cast<std::size_t>(fd) < fds_.size() && fds_[fd].edge)
-      fds_[fd].ready |= static_cast<std::uint8_t>(1u << dir);
-  }
-  /// Parks w until the poller reports fd ready in direction dir (fd must be watched); w->ready() then
-  /// runs once and w is unlinked. Throws invalid_state_error if another waiter is parked there.
-  void park_io(int fd, int dir, detail::io_interest* w) {
-    // Inline fast path (once per wait); the checks that throw are out of line.
-    if (static_cast<std::size_t>(fd) < fds_.size() && fds_[fd].edge) [[likely]] {
-      detail::io_interest*& slot = dir == 0 ? fds_[fd].reader : fds_[fd].writer;
-      if (!slot) [[likely]] {
-        slot = w;
-        ++watched_fds_;
-        return;
-      }
-    }
-    park_io_failed(fd, dir);
-  }
-  /// Unlinks w if it is parked on fd/dir (abort, destruction). True if it was.
-  auto unpark_io(int fd, int dir, detail::io_interest* w) noexcept -> bool;
-
-  /// The task whose frames are running now, or null in a plain callback.
-  [[nodiscard]] auto current_task() const noexcept -> detail::task_core* { return current_; }
-  /// Runs `t` until its first suspension (eager start) or, if lazy, schedules it.
   void start_task(detail::task_core& t, bool eager);
-  /// Puts a task in the loop's registry (all_tasks, shutdown).
   void register_task(detail::task_core& t) noexcept;
-  /// Takes a finished task out of the registry (if it is there) and drops the loop's reference.
   void unregister_task(detail::task_core& t) noexcept;
-  /// Unfinished tasks in the registry, in no particular order: every unfinished task except those
-  /// still in their eager start (for_each_starting_task).
-  [[nodiscard]] auto tasks() const noexcept -> const std::vector<detail::task_core*>& { return tasks_; }
-  /// Calls f(task_core*) for each task running its eager start right now (innermost first). Such a
-  /// task joins the registry only when that start ends without finishing it, so that a task
-  /// completing synchronously inside create_task never touches the registry.
-  template <class F>
-  void for_each_starting_task(F&& f) const {
-    for (const eager_start* e = eager_chain_; e; e = e->outer) f(e->task);
-  }
-  /// Makes `t` current and returns its resume point: for symmetric transfer into another task.
   auto enter_task(detail::task_core& t) noexcept -> std::coroutine_handle<> {
     current_ = &t;
     return t.resume_point();
   }
-  /// Trampoline for symmetric transfer: true while inline resumptions may continue; otherwise the
-  /// caller must post instead (bounds the stack where tail calls are not guaranteed; LESSONS §1).
-  [[nodiscard]] auto consume_inline_budget() noexcept -> bool { return --inline_budget_ > 0; }
-  /// Registers fn to run when the loop closes (e.g. the default executor's shutdown).
-  void call_at_close(detail::unique_function<void()> fn) { at_close_.push_back(std::move(fn)); }
-  /// Cancels every unfinished task and runs the loop until they finish (at most `max_iterations`
-  /// iterations); returns the tasks that did not finish. Used by run() and close().
   auto cancel_all_tasks(std::size_t max_iterations = 100000) -> std::size_t;
-  /// Reports an error in debug mode if called from a thread other than the loop's.
   void check_thread(const char* what) const noexcept {
     if (debug_) [[unlikely]] check_thread_slow(what);
   }
-  /// The thread the loop last ran on (or was created on).
-  [[nodiscard]] auto thread_id() const noexcept -> std::thread::id { return owner_; }
-  /// The allocation-free door for other threads' completions (thread pools, other loops); see
-  /// detail/loop_port.hpp. Valid until the loop is destroyed; posters hold their own reference.
-  [[nodiscard]] auto port() noexcept -> detail::loop_port& { return *port_; }
-  /// Counts completions expected through port() that a task waits for: while non-zero, shutdown
-  /// (cancel_all_tasks) keeps running the loop instead of declaring the remaining tasks stuck.
-  void add_remote_waits(std::ptrdiff_t delta) noexcept { remote_waits_ += delta; }
-  /// Per-loop state of the threads layer (its default executor), opaque to the core; the threads
-  /// layer creates it on first use and frees it from a call_at_close hook.
-  [[nodiscard]] auto threads_state() noexcept -> void*& { return threads_state_; }
+  void check_can_run() const;
 
- private:
   template <class F, class... A>
   static auto make_node(F&& fn, A&&... args) -> detail::callback_node* {
     auto* node = new detail::callback_node;
@@ -383,29 +295,17 @@ class event_loop {
 
   void run_once();
   auto poll_io(int timeout_ms) -> int;
-  auto busy_poll_io(std::int64_t deadline, bool has_timer) -> bool;
   void sleep_io(int timeout_ms, bool may_spin, std::int64_t deadline, bool has_timer);
-  void watch_fd_slow(int fd);
-  [[noreturn]] void park_io_failed(int fd, int dir) const;
+  auto spin_io(std::int64_t deadline, bool has_timer) -> bool;
   void fire_due_timers();
   void drain_threadsafe();
   void run_ready_item(std::uintptr_t item);
   void run_ready_item_debug(std::uintptr_t item);
-  void report_slow_step(std::uintptr_t item, duration took);
-  void update_fd(int fd);
   void release_deferred() noexcept;
   [[gnu::noinline]] void defer_release(detail::task_core& t) noexcept;
   void finish_unstarted(detail::task_core& t) noexcept;
   static void fire_callback_timer(detail::timer_target* self) noexcept;
 
-  struct fd_watch {
-    detail::io_interest* reader = nullptr;
-    detail::io_interest* writer = nullptr;
-    std::uint32_t registered = 0;  // events currently registered with epoll
-    bool edge = false;             // watch_fd(): registered EPOLLET for both directions
-    std::uint8_t ready = 0;        // edge: readiness seen with no waiter (bit 0 read, bit 1 write),
-                                   // sticky hang-ups (bit 2 EPOLLRDHUP, bit 3 EPOLLHUP/EPOLLERR)
-  };
   struct callback_interest;  // add_reader/add_writer persistent callbacks
   // One eager start in progress (start_task), linked through the C++ stack.
   struct eager_start {
@@ -427,16 +327,17 @@ class event_loop {
   detail::timer_heap timers_;
   std::vector<detail::task_core*> tasks_;
   std::uint64_t iterations_ = 0;
-  std::uint64_t last_io_poll_ = 0;  // iterations_ at the last poll_io
+  std::uint64_t last_io_poll_ = 0;   // iterations_ at the last poll_io
   std::uint64_t last_io_found_ = 0;  // iterations_ at the last poll_io that found events
-  std::int64_t busy_poll_max_ = 0;   // ns, loop_options::busy_poll (0: off)
-  std::int64_t busy_poll_ns_ = 0;    // ns, the current (adaptive) spin limit, <= busy_poll_max_
   std::uint64_t busy_polls_ = 0;     // statistics().busy_polls
-  std::size_t watched_fds_ = 0;
+  io::busy_poll_governor busy_poll_;
 
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;
-  std::vector<fd_watch> fds_;
+  std::unique_ptr<io::driver> io_;   // the io backend (io/driver.hpp)
+  // The port's eventfd, watched by the driver: consumes a wake-up written by another thread.
+  struct port_wakeup : io::interest {
+    detail::loop_port* port = nullptr;
+  };
+  port_wakeup wake_interest_;
   std::vector<callback_interest*> callback_interests_;  // indexed by fd*2 + direction
   std::vector<detail::task_core*> deferred_release_;    // finished tasks whose last ref is the loop's
   std::vector<detail::unique_function<void()>> at_close_;
@@ -453,7 +354,6 @@ class event_loop {
   duration slow_callback_duration_ = std::chrono::milliseconds(100);
   exception_handler handler_;
   std::thread::id owner_;
-  event_loop* previous_running_ = nullptr;
 };
 
 /// The loop running on this thread. Throws asyncio::error if there is none (Python's
@@ -461,7 +361,76 @@ class event_loop {
 auto get_running_loop() -> event_loop&;
 
 namespace detail {
-/// The loop running on this thread, or null. Not inline: see LESSONS (Clang TLS caching).
+
+/// The library's own door into an event_loop: scheduling tasks, timers, the io driver, the task
+/// registry, the cross-thread port. Not part of the user API (an event_loop's public members are
+/// Python's loop API); awaiter authors reach what they need through asyncio::lowlevel instead.
+/// Every function is loop-affine unless it says otherwise.
+struct loop_access {
+  /// Puts a task on the ready queue (state (b) of task_core; docs/design.md, the suspension
+  /// protocol). Never resume a task inline from a waker: schedule it.
+  static void schedule(event_loop& loop, task_core& t) { loop.schedule(t); }
+  /// Starts a timer; target->fire runs when it is due. Returns a key for cancel_timer().
+  static auto add_timer(event_loop& loop, time_point when, timer_target* target) -> std::uint64_t {
+    return loop.add_timer(when, target);
+  }
+  static void cancel_timer(event_loop& loop, std::uint64_t key) noexcept { loop.cancel_timer(key); }
+  /// The io backend (io/driver.hpp): fd readiness, level-triggered interests, operations.
+  [[nodiscard]] static auto io(event_loop& loop) noexcept -> io::driver& { return *loop.io_; }
+
+  /// The task whose frames are running now, or null in a plain callback.
+  [[nodiscard]] static auto current_task(const event_loop& loop) noexcept -> task_core* { return loop.current_; }
+  /// Runs `t` until its first suspension (eager start) or, if lazy, schedules it.
+  static void start_task(event_loop& loop, task_core& t, bool eager) { loop.start_task(t, eager); }
+  /// Takes a finished task out of the registry (if it is there) and drops the loop's reference.
+  static void unregister_task(event_loop& loop, task_core& t) noexcept { loop.unregister_task(t); }
+  /// Unfinished tasks in the registry, in no particular order: every unfinished task except those
+  /// still in their eager start (for_each_starting_task).
+  [[nodiscard]] static auto tasks(const event_loop& loop) noexcept -> const std::vector<task_core*>& {
+    return loop.tasks_;
+  }
+  /// Calls f(task_core*) for each task running its eager start right now (innermost first). Such a
+  /// task joins the registry only when that start ends without finishing it, so that a task
+  /// completing synchronously inside create_task never touches the registry.
+  template <class F>
+  static void for_each_starting_task(const event_loop& loop, F&& f) {
+    for (const event_loop::eager_start* e = loop.eager_chain_; e; e = e->outer) f(e->task);
+  }
+  /// Makes `t` current and returns its resume point: for symmetric transfer into another task.
+  static auto enter_task(event_loop& loop, task_core& t) noexcept -> std::coroutine_handle<> {
+    return loop.enter_task(t);
+  }
+  /// Trampoline for symmetric transfer: true while inline resumptions may continue; otherwise the
+  /// caller must post instead (bounds the stack where tail calls are not guaranteed;
+  /// docs/toolchain.md on tail calls).
+  [[nodiscard]] static auto consume_inline_budget(event_loop& loop) noexcept -> bool {
+    return --loop.inline_budget_ > 0;
+  }
+  /// Registers fn to run when the loop closes (e.g. the default executor's shutdown).
+  static void call_at_close(event_loop& loop, unique_function<void()> fn) { loop.at_close_.push_back(std::move(fn)); }
+  /// Cancels every unfinished task and runs the loop until they finish (at most `max_iterations`
+  /// iterations); returns the number of tasks that did not finish. Used by run() and close().
+  static auto cancel_all_tasks(event_loop& loop, std::size_t max_iterations = 100000) -> std::size_t {
+    return loop.cancel_all_tasks(max_iterations);
+  }
+  /// Reports an error in debug mode if called from a thread other than the loop's.
+  static void check_thread(const event_loop& loop, const char* what) noexcept { loop.check_thread(what); }
+  /// Throws what run_forever() would throw before it runs anything (also used by run_until_complete).
+  static void check_can_run(const event_loop& loop) { loop.check_can_run(); }
+  /// The thread the loop last ran on (or was created on). Any thread.
+  [[nodiscard]] static auto thread_id(const event_loop& loop) noexcept -> std::thread::id { return loop.owner_; }
+  /// The allocation-free door for other threads' completions (thread pools, other loops); see
+  /// detail/loop_port.hpp. Valid until the loop is destroyed; posters hold their own reference.
+  [[nodiscard]] static auto port(event_loop& loop) noexcept -> loop_port& { return *loop.port_; }
+  /// Counts completions expected through port() that a task waits for: while non-zero, shutdown
+  /// (cancel_all_tasks) keeps running the loop instead of declaring the remaining tasks stuck.
+  static void add_remote_waits(event_loop& loop, std::ptrdiff_t delta) noexcept { loop.remote_waits_ += delta; }
+  /// Per-loop state of the threads layer (its default executor), opaque to the core; the threads
+  /// layer creates it on first use and frees it from a call_at_close hook.
+  [[nodiscard]] static auto threads_state(event_loop& loop) noexcept -> void*& { return loop.threads_state_; }
+};
+
+/// The loop running on this thread, or null. Not inline: see docs/toolchain.md §5.3 (clang TLS caching).
 [[gnu::noinline]] auto running_loop() noexcept -> event_loop*;
 [[gnu::noinline]] void set_running_loop(event_loop* loop) noexcept;
 }  // namespace detail

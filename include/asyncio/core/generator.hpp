@@ -92,7 +92,7 @@ class yield_to_loop : suspension {
     task_core& t = task_of(h);
     task_ = &t;
     if (!t.park(*this, h)) return false;  // a cancel is pending: await_resume raises it
-    t.loop().schedule(t);
+    detail::loop_access::schedule(t.loop(), t);
     return true;
   }
   void await_resume() {
@@ -149,9 +149,9 @@ class [[nodiscard]] generator {
       p.set_continuation(consumer);
       p.value_.reset();
       event_loop& loop = t.loop();
-      if (loop.consume_inline_budget()) [[likely]] return gen;
+      if (detail::loop_access::consume_inline_budget(loop)) [[likely]] return gen;
       t.set_resume_point(gen);
-      loop.schedule(t);
+      detail::loop_access::schedule(loop, t);
       return std::noop_coroutine();
     }
     auto await_resume() -> std::optional<T> {
@@ -221,8 +221,9 @@ auto for_each(generator<T> gen, F fn) -> task<void> {
 }
 
 /// Yields the elements of `range` one by one, yielding to the loop (as sleep(0s)) after each one, so
-/// that other tasks run between the iterations of the consumer (seed 000's `to_aiter`: without the
-/// sleep, an `async for` over a plain iterable never lets the tasks it starts run).
+/// that other tasks run between the iterations of the consumer (`to_aiter` of scenario S1,
+/// docs/scenarios.md §1: without the sleep, an `async for` over a plain iterable never lets the tasks
+/// it starts run).
 /// The range is taken by value (moved or copied into the generator's frame).
 template <std::ranges::input_range R>
 auto to_async(R range) -> generator<std::ranges::range_value_t<R>> {

@@ -15,7 +15,7 @@ template <class T>
 auto start_main_task(event_loop& loop, task<T> t) -> task_handle<T> {
   // Refuse before the coroutine becomes a task: a task registered on a loop that cannot run
   // would stay there (closed loop) or run later behind the caller's back (running loop).
-  loop.check_can_run();
+  detail::loop_access::check_can_run(loop);
   auto h = t.release();
   task_handle<T> main(&h.promise());
   detail::promote_to_task(loop, h.promise(), h, task_options{.name = "main", .eager = false}, nullptr);
@@ -27,7 +27,7 @@ auto start_main_task(event_loop& loop, task<T> t) -> task_handle<T> {
 /// and a second one kills the process by SIGINT at once, from the signal handler itself (so it works
 /// even while the loop is stuck in a step). Armed only if `enabled`, on the main thread, and when
 /// SIGINT has its default action and is not blocked (otherwise the user handles SIGINT).
-/// Defined in src/signal/signal.cpp: core declares it because run() is core's entry point.
+/// Defined in src/core/loop_signals.cpp (signal delivery is part of the loop).
 class sigint_guard {
  public:
   sigint_guard(event_loop& loop, any_task main, bool enabled);

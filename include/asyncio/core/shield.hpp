@@ -51,7 +51,7 @@ struct shield_wait : completion_waiter {
     if (w->source->done()) return;  // already woken: await_resume raises the cancel
     w->source->remove_waiter(*w);
     w->linked_ = false;
-    me.loop().schedule(me);
+    detail::loop_access::schedule(me.loop(), me);
   }
 
  private:

@@ -59,7 +59,7 @@
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/detail/intrusive_list.hpp>
-#include <asyncio/detail/watch.hpp>
+#include <asyncio/core/detail/watch.hpp>
 #include <asyncio/errors.hpp>
 
 namespace asyncio {

@@ -37,9 +37,9 @@
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/timer_heap.hpp>
-#include <asyncio/detail/watch.hpp>
+#include <asyncio/core/detail/watch.hpp>
 #include <asyncio/errors.hpp>
-#include <asyncio/time/clock.hpp>
+#include <asyncio/core/clock.hpp>
 
 namespace asyncio {
 

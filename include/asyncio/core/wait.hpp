@@ -4,7 +4,7 @@
 //   auto [done, pending] = co_await asyncio::wait(tasks, 5s, asyncio::return_when::first_completed);
 //
 // (g++ 12: build the vector in a named variable, not as `wait(std::vector{a, b})` inside the
-// co_await expression; it mishandles that initializer_list temporary, LESSONS §5.)
+// co_await expression; it mishandles that initializer_list temporary, docs/toolchain.md §5.5.)
 //
 // As in Python 3.11+, wait takes task handles (create the tasks first) and never cancels them: on
 // timeout or when the awaiting task is cancelled, the tasks keep running; they are yours (kept by

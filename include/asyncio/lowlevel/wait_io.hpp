@@ -1,65 +1,55 @@
 #pragma once
 // wait_readable(fd) / wait_writable(fd): suspend the calling task until the poller reports fd ready.
 //
-// Edge-triggered (event_loop::watch_fd): the fd is registered once and stays registered until
-// event_loop::forget_fd(fd), which the owner must call before closing it. The intended use is
-// optimistic I/O (TOOLCHAIN §8.9): attempt the syscall, and wait only after it returned EAGAIN (or
+// Edge-triggered (io::driver::watch): the fd is registered once and stays registered until
+// lowlevel::forget_fd(fd), which the owner must call before closing it. The intended use is
+// optimistic I/O (docs/toolchain.md §6.2): attempt the syscall, and wait only after it returned EAGAIN (or
 // a stream read returned fewer bytes than asked, which also means the kernel buffer is empty).
 // Readiness that arrived while nobody waited is remembered, so a wait after EAGAIN never misses it;
 // a wake-up can be spurious, so callers retry the syscall in a loop.
 #include <coroutine>
 
 #include <asyncio/core/task.hpp>
+#include <asyncio/detail/parked_awaiter.hpp>
+#include <asyncio/io/driver.hpp>
 
 namespace asyncio::detail {
 
 /// Awaiter behind wait_readable/wait_writable. Lives in the waiting frame.
-class io_wait_awaiter : suspension, io_interest {
+class io_wait_awaiter : public parked_awaiter<io_wait_awaiter>, io::interest {
+  using base = parked_awaiter<io_wait_awaiter>;
+  friend base;
+
  public:
-  io_wait_awaiter(int fd, int dir) noexcept : fd_(fd), dir_(dir) {
-    suspension::abort = &on_abort;
-    io_interest::ready = &on_ready;
-  }
-  io_wait_awaiter(const io_wait_awaiter&) = delete;
-  auto operator=(const io_wait_awaiter&) -> io_wait_awaiter& = delete;
+  io_wait_awaiter(int fd, io::direction d) noexcept : fd_(fd), dir_(d) { io::interest::ready = &on_ready; }
   ~io_wait_awaiter() {
     // The frame may be destroyed while parked (loop close) or after a wake-up it never used.
-    if (state_ == parked) task_->loop().unpark_io(fd_, dir_, this);
-    else if (state_ == woken) task_->loop().set_io_ready(fd_, dir_);
+    if (state_ == parked) loop_access::io(task_->loop()).unpark(fd_, dir_, this);
+    else if (state_ == woken) loop_access::io(task_->loop()).set_ready(fd_, dir_);
   }
 
   [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
   template <class P>
   auto await_suspend(std::coroutine_handle<P> h) -> bool {
     task_core& t = task_of(h);
-    task_ = &t;
-    event_loop& loop = t.loop();
-    loop.watch_fd(fd_);
-    if (loop.take_io_ready(fd_, dir_)) {
+    io::driver& drv = loop_access::io(t.loop());
+    drv.watch(fd_);
+    if (drv.take_ready(fd_, dir_)) {  // readiness seen since the last wait: no need to park
       state_ = ready_now;
       return false;
     }
-    if (!t.park(*this, h)) return false;  // a cancel is pending: await_resume throws
-    try {
-      loop.park_io(fd_, dir_, this);
-    } catch (...) {
-      (void)t.unpark(*this);
-      throw;
-    }
-    state_ = parked;
-    return true;
+    return park_and_link(t, h);
   }
   void await_resume() {
     if (state_ == ready_now) {
       state_ = idle;
       return;
     }
-    bool aborted = task_->unpark(*this);
-    if (aborted) {
+    if (unpark()) {
       // A cancel that came after the wake-up: give the readiness back for the next waiter.
-      if (state_ == woken) task_->loop().set_io_ready(fd_, dir_);
+      if (state_ == woken) loop_access::io(task_->loop()).set_ready(fd_, dir_);
       state_ = idle;
-      task_->throw_cancelled();
+      throw_cancelled();
     }
     state_ = idle;
   }
@@ -67,22 +57,24 @@ class io_wait_awaiter : suspension, io_interest {
  private:
   enum state_t : unsigned char { idle, ready_now, parked, woken };
 
-  static void on_ready(io_interest* self) noexcept {
+  void link(task_core& t) {
+    loop_access::io(t.loop()).park(fd_, dir_, this);  // may throw: the base un-parks the task
+    state_ = parked;
+  }
+  auto abort_wait() noexcept -> bool {
+    if (state_ != parked) return false;  // already woken and scheduled
+    loop_access::io(task_->loop()).unpark(fd_, dir_, this);
+    state_ = idle;
+    return true;
+  }
+  static void on_ready(io::interest* self) noexcept {
     auto* a = static_cast<io_wait_awaiter*>(self);
     a->state_ = woken;
-    a->task_->loop().schedule(*a->task_);  // waiting_ stays set: nothing to lose, a late cancel wins
-  }
-  static void on_abort(suspension* self, task_core& t) noexcept {
-    auto* a = static_cast<io_wait_awaiter*>(self);
-    if (a->state_ != parked) return;  // already woken and scheduled
-    t.loop().unpark_io(a->fd_, a->dir_, a);
-    a->state_ = idle;
-    t.loop().schedule(t);
+    a->wake();  // waiting_ stays set: nothing to lose, a late cancel wins
   }
 
-  task_core* task_ = nullptr;
   int fd_;
-  int dir_;
+  io::direction dir_;
   state_t state_ = idle;
 };
 
@@ -98,7 +90,7 @@ namespace asyncio::lowlevel {
 /// Throws: os_error if fd cannot be registered; invalid_state_error if another task already waits
 /// to read fd.
 [[nodiscard]] inline auto wait_readable(int fd) noexcept -> detail::io_wait_awaiter {
-  return detail::io_wait_awaiter(fd, 0);
+  return detail::io_wait_awaiter(fd, io::direction::read);
 }
 
 /// Suspends until fd may be writable (edge-triggered; see wait_readable).
@@ -108,12 +100,12 @@ namespace asyncio::lowlevel {
 /// Throws: os_error if fd cannot be registered; invalid_state_error if another task already waits
 /// to write fd.
 [[nodiscard]] inline auto wait_writable(int fd) noexcept -> detail::io_wait_awaiter {
-  return detail::io_wait_awaiter(fd, 1);
+  return detail::io_wait_awaiter(fd, io::direction::write);
 }
 
 /// Stops watching fd (call before closing an fd that was waited on). Tasks still waiting on it wake.
 inline void forget_fd(int fd) noexcept {
-  if (event_loop* loop = detail::running_loop()) loop->forget_fd(fd);
+  if (event_loop* loop = detail::running_loop()) detail::loop_access::io(*loop).forget(fd);
 }
 
 }  // namespace asyncio::lowlevel

@@ -23,6 +23,8 @@
 #include <sys/types.h>
 
 #include <asyncio/core/task.hpp>
+#include <asyncio/detail/intrusive_list.hpp>
+#include <asyncio/detail/parked_awaiter.hpp>
 #include <asyncio/lowlevel/wait_io.hpp>
 #include <asyncio/net/socket.hpp>
 
@@ -34,12 +36,11 @@ struct tls_layer_deleter {
   void operator()(tls_layer* p) const noexcept;
 };
 
-/// A task waiting for the write buffer to drain or the transport to close. Intrusive list node.
-struct stream_waiter : suspension {
-  stream_waiter* next = nullptr;
-  stream_waiter* prev = nullptr;
-  task_core* task = nullptr;
-  bool linked = false;
+/// A task waiting for the write buffer to drain (drain()) or the transport to close
+/// (wait_closed()): a node of one of the transport's two waiter lists.
+struct stream_waiter : intrusive_node<> {
+  task_core* task = nullptr;  // the parked task, set when linked
+  bool for_close = false;     // which list: close waiters, or drain waiters
 };
 
 /// What the transport's fd is: a connected stream socket, or one end of a pipe (a child process's
@@ -48,7 +49,7 @@ struct stream_waiter : suspension {
 enum class stream_kind : std::uint8_t { socket, pipe };
 
 /// Thread safety: loop-affine.
-class stream_transport : io_interest, public std::enable_shared_from_this<stream_transport> {
+class stream_transport : io::interest, public std::enable_shared_from_this<stream_transport> {
  public:
   explicit stream_transport(socket sock, std::size_t limit, stream_kind kind = stream_kind::socket);
   stream_transport(const stream_transport&) = delete;
@@ -65,7 +66,7 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   auto try_recv(std::span<char> buf) -> std::ptrdiff_t;
   /// The wait after try_recv returned -1; read_woken() must follow its completion.
   /// Cancellation: safe (the readiness is kept for the next wait; see wait_io.hpp).
-  [[nodiscard]] auto wait_readable() noexcept -> io_wait_awaiter { return io_wait_awaiter(sock_.fileno(), 0); }
+  [[nodiscard]] auto wait_readable() noexcept -> io_wait_awaiter { return io_wait_awaiter(sock_.fileno(), io::direction::read); }
   void read_woken() noexcept { read_drained_ = false; }
   /// Appends at least one byte to the read buffer (false at EOF). Grows it up to `want` bytes free.
   auto fill(std::size_t want) -> task<bool>;
@@ -97,8 +98,8 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   }
 
   // waiters (drain: woken when no longer paused; wait_closed: woken when closed)
-  void link(stream_waiter& w, bool for_close) noexcept;
-  void unlink(stream_waiter& w) noexcept;
+  void link(stream_waiter& w) noexcept { (w.for_close ? close_waiters_ : drain_waiters_).push_back(w); }
+  void unlink(stream_waiter& w) noexcept { (w.for_close ? close_waiters_ : drain_waiters_).remove(w); }
 
   [[nodiscard]] auto kind() const noexcept -> stream_kind { return kind_; }
   [[nodiscard]] auto sock() noexcept -> socket& { return sock_; }
@@ -135,11 +136,11 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   /// Sends or buffers bytes as they are (ciphertext when TLS is on).
   void raw_write(std::string_view data);
 
-  static void flush_ready(io_interest* self) noexcept;
+  static void flush_ready(io::interest* self) noexcept;
   void flush() noexcept;
   void arm_flush() noexcept;
   void finish_close() noexcept;
-  void wake(stream_waiter*& head) noexcept;
+  static void wake(intrusive_list<stream_waiter>& waiters) noexcept;
   void fail_write(int err) noexcept;
 
   socket sock_;
@@ -159,8 +160,8 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
   bool eof_requested_ = false;
   bool eof_sent_ = false;
   int write_errno_ = 0;
-  stream_waiter* drain_waiters_ = nullptr;
-  stream_waiter* close_waiters_ = nullptr;
+  intrusive_list<stream_waiter> drain_waiters_;
+  intrusive_list<stream_waiter> close_waiters_;
   std::unique_ptr<tls_layer, tls_layer_deleter> tls_;
   // Set by close() while bytes remain to be sent: the transport outlives its streams until flushed.
   std::shared_ptr<stream_transport> keep_alive_;
@@ -169,44 +170,38 @@ class stream_transport : io_interest, public std::enable_shared_from_this<stream
 /// Awaiter for drain()/wait_closed(). The caller's stream_writer keeps the transport alive until the
 /// co_await starts; the awaiter takes its own reference only when it suspends, so the common drain()
 /// that does not wait costs no reference-count traffic.
-class stream_wait_awaiter : stream_waiter {
+class stream_wait_awaiter : public parked_awaiter<stream_wait_awaiter>, stream_waiter {
+  using base = parked_awaiter<stream_wait_awaiter>;
+  friend base;
+
  public:
-  stream_wait_awaiter(stream_transport* t, bool for_close) noexcept : t_(t), for_close_(for_close) {
-    suspension::abort = &on_abort;
-  }
-  stream_wait_awaiter(const stream_wait_awaiter&) = delete;
+  stream_wait_awaiter(stream_transport* t, bool close) noexcept : t_(t) { for_close = close; }
   ~stream_wait_awaiter() {
     if (linked) t_->unlink(*this);
   }
   [[nodiscard]] auto await_ready() const noexcept -> bool { return done_now(); }
-  template <class P>
-  auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
-    task_core& tc = task_of(h);
-    task = &tc;
-    if (!tc.park(*this, h)) return false;
-    hold_ = t_->weak_from_this().lock();
-    t_->link(*this, for_close_);
-    return true;
-  }
   void await_resume() {
-    if (task && task->unpark(*this)) task->throw_cancelled();
-    if (!for_close_) t_->check_write_error();
+    if (base::task_) check_cancelled();  // task_ is null when await_ready found it done
+    if (!for_close) t_->check_write_error();
   }
 
  private:
   [[nodiscard]] auto done_now() const noexcept -> bool {
-    if (for_close_) return t_->closed();
+    if (for_close) return t_->closed();
     return !t_->paused() || t_->write_errno() != 0 || t_->closed();
   }
-  static void on_abort(suspension* self, task_core& tc) noexcept {
-    auto* a = static_cast<stream_wait_awaiter*>(self);
-    if (!a->linked) return;  // already woken, hence already scheduled
-    a->t_->unlink(*a);
-    tc.loop().schedule(tc);
+  void link(task_core& t) noexcept {
+    task = &t;
+    hold_ = t_->weak_from_this().lock();
+    t_->link(*this);
+  }
+  auto abort_wait() noexcept -> bool {
+    if (!linked) return false;  // already woken, hence already scheduled
+    t_->unlink(*this);
+    return true;
   }
   stream_transport* t_;
   std::shared_ptr<stream_transport> hold_;  // set while suspended
-  bool for_close_;
 };
 
 }  // namespace asyncio::detail

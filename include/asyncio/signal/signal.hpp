@@ -2,7 +2,7 @@
 // Unix signals on the event loop (Python's loop.add_signal_handler) and Ctrl-C in asyncio::run.
 //
 // The calls themselves are members of event_loop (declared in <asyncio/core/event_loop.hpp>, defined
-// in src/signal/signal.cpp), as in Python:
+// in src/core/loop_signals.cpp: signal delivery is part of the loop, as in Python):
 //
 //   loop.add_signal_handler(SIGTERM, [&] { server.close(); });   // runs on the loop, via call_soon
 //   loop.remove_signal_handler(SIGTERM);                         // the previous action comes back

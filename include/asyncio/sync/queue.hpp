@@ -372,7 +372,7 @@ class queue_put_awaiter : public handoff_awaiter<queue_put_awaiter<Q>, Q> {
   void accept_item() {
     state_ = state::done;
     task_->clear_waiting(*this);  // delivered: no longer abortable (docs/design.md "Lose nothing")
-    task_->loop().schedule(*task_);
+    detail::loop_access::schedule(task_->loop(), *task_);
     owner_->accept(std::move(item_));
   }
 

@@ -21,7 +21,7 @@
 #include <optional>
 #include <string>
 
-#include <asyncio/time/clock.hpp>
+#include <asyncio/core/clock.hpp>
 
 namespace asyncio {
 namespace detail {

@@ -30,7 +30,7 @@ class sleep_awaiter : suspension, timer_target {
   }
   sleep_awaiter(const sleep_awaiter&) = delete;
   ~sleep_awaiter() {
-    if (key_ != timer_heap::no_timer) task_->loop().cancel_timer(key_);
+    if (key_ != timer_heap::no_timer) detail::loop_access::cancel_timer(task_->loop(), key_);
   }
 
   [[nodiscard]] auto await_ready() const noexcept -> bool {
@@ -42,8 +42,8 @@ class sleep_awaiter : suspension, timer_target {
     task_core& t = task_of(h);
     task_ = &t;
     if (!t.park(*this, h)) return false;
-    if (yield_only_) t.loop().schedule(t);
-    else key_ = t.loop().add_timer(deadline_, this);
+    if (yield_only_) detail::loop_access::schedule(t.loop(), t);
+    else key_ = detail::loop_access::add_timer(t.loop(), deadline_, this);
     return true;
   }
   void await_resume() {
@@ -54,14 +54,14 @@ class sleep_awaiter : suspension, timer_target {
   static void on_fire(timer_target* self) noexcept {
     auto* s = static_cast<sleep_awaiter*>(self);
     s->key_ = timer_heap::no_timer;
-    s->task_->loop().schedule(*s->task_);  // waiting_ stays set: a late cancel still interrupts
+    detail::loop_access::schedule(s->task_->loop(), *s->task_);  // waiting_ stays set: a late cancel still interrupts
   }
   static void on_abort(suspension* self, task_core& t) noexcept {
     auto* s = static_cast<sleep_awaiter*>(self);
     if (s->key_ == timer_heap::no_timer) return;  // already scheduled (yield, or timer fired)
-    t.loop().cancel_timer(s->key_);
+    detail::loop_access::cancel_timer(t.loop(), s->key_);
     s->key_ = timer_heap::no_timer;
-    t.loop().schedule(t);
+    detail::loop_access::schedule(t.loop(), t);
   }
 
   time_point deadline_;

@@ -76,7 +76,7 @@ class parking_spot : public suspension {
   void wake() noexcept {
     if (!parked_) return;
     parked_ = false;
-    task_->loop().schedule(*task_);
+    detail::loop_access::schedule(task_->loop(), *task_);
   }
   [[nodiscard]] auto owner() const noexcept -> void* { return owner_; }
   [[nodiscard]] auto parked() const noexcept -> bool { return parked_; }

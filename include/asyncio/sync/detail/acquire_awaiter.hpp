@@ -6,7 +6,7 @@
 // unit to the oldest waiter and the primitive stays taken, so a task calling acquire() between that
 // release and the waiter's resumption finds it taken and queues behind (no barging, no starvation).
 //
-// Cancellation and "lose nothing" (docs/design.md, DESIGN §3.3). The waiter keeps the task parked
+// Cancellation and "lose nothing" (docs/design.md, docs/lessons.md §1.3). The waiter keeps the task parked
 // on it (waiting_) until it resumes, so a cancel that arrives at any moment of the wait reaches
 // on_abort (sync/detail/handoff_awaiter.hpp):
 //   - not yet granted: unlink from the queue; the task is scheduled and raises cancelled_error.

@@ -41,14 +41,14 @@ class handoff_awaiter : protected suspension, public waiter_node {
     task_ = &t;
     if (!t.park(*this, h)) return false;  // a cancel is pending: await_resume raises it
     state_ = state::parked;
-    Derived::waiters(*owner_).push_back(self());  // last action (LESSONS §2)
+    Derived::waiters(*owner_).push_back(self());  // last action (docs/toolchain.md §5.2)
     return true;
   }
 
   /// The owner was shut down (queue::shutdown) and woke this (unlinked) waiter without a grant.
   void wake_shut_down() noexcept {
     state_ = state::shut_down;
-    task_->loop().schedule(*task_);
+    detail::loop_access::schedule(task_->loop(), *task_);
   }
 
  protected:
@@ -72,7 +72,7 @@ class handoff_awaiter : protected suspension, public waiter_node {
   /// parked on the wait: a late cancel reaches on_abort, which passes the grant on.
   void grant_and_schedule() noexcept {
     state_ = state::granted;
-    task_->loop().schedule(*task_);
+    detail::loop_access::schedule(task_->loop(), *task_);
   }
   /// Undoes the wait: a queued waiter leaves the list; a granted one passes its grant on.
   void withdraw() noexcept {
@@ -91,7 +91,7 @@ class handoff_awaiter : protected suspension, public waiter_node {
     auto* w = static_cast<handoff_awaiter*>(s);
     bool queued = w->state_ == state::parked;
     w->withdraw();
-    if (queued) t.loop().schedule(t);  // a granted task is scheduled already
+    if (queued) detail::loop_access::schedule(t.loop(), t);  // a granted task is scheduled already
     w->state_ = state::aborted;
   }
 };

@@ -6,7 +6,8 @@
 //
 // Why one base: both awaiters took the same park / unlink / abort steps, and the abort rule
 // ("unlinked means woken already: scheduled, let await_resume raise") must not drift between them.
-// CRTP, so nothing is virtual and the awaiters keep their size (W3 parks 100k tasks on an event).
+// CRTP, so nothing is virtual and the awaiters keep their size (the W3 benchmark parks 100k tasks on
+// an event: docs/benchmarks.md §2.3).
 // The derived awaiter provides:
 //   auto waiters() noexcept -> waiter_list<Derived>&    the list it queues in
 // and calls unlink() from its destructor (the frame can be destroyed while parked: loop close).
@@ -37,7 +38,7 @@ class wakeup_awaiter : protected suspension, public waiter_node {
     if (task_ && task_->unpark(*this)) task_->throw_cancelled();
   }
   /// The owner woke this waiter (already unlinked by pop_front).
-  void wake() noexcept { task_->loop().schedule(*task_); }
+  void wake() noexcept { detail::loop_access::schedule(task_->loop(), *task_); }
 
  protected:
   wakeup_awaiter() noexcept { suspension::abort = &on_abort; }
@@ -61,7 +62,7 @@ class wakeup_awaiter : protected suspension, public waiter_node {
     auto* w = static_cast<wakeup_awaiter*>(s);
     if (!w->linked) return;  // woken already: it is scheduled and await_resume raises
     w->unlink();
-    t.loop().schedule(t);
+    detail::loop_access::schedule(t.loop(), t);
   }
 };
 

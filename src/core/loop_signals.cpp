@@ -19,7 +19,7 @@
 #include <asyncio/core/run.hpp>
 #include <asyncio/errors.hpp>
 
-#include "detail/internal_loop_local.hpp"
+#include "core/internal_loop_local.hpp"
 
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -110,7 +110,7 @@ void release_slot(int sig) noexcept {
 
 // ---- the per-loop part -------------------------------------------------------------------------
 
-struct signal_state : detail::io_interest {
+struct signal_state : io::interest {
   struct entry {
     std::shared_ptr<detail::unique_function<void()>> fn;
     std::uint64_t token = 0;
@@ -125,7 +125,7 @@ struct signal_state : detail::io_interest {
   auto operator=(const signal_state&) -> signal_state& = delete;
   ~signal_state() = default;
 
-  static void on_ready(detail::io_interest* self) noexcept {
+  static void on_ready(io::interest* self) noexcept {
     auto* st = static_cast<signal_state*>(self);
     std::uint64_t value;
     ssize_t n = ::read(st->efd, &value, sizeof value);
@@ -144,7 +144,7 @@ struct signal_state : detail::io_interest {
   // The eventfd is watched only while a handler is installed: a watched fd counts as a source of
   // progress, so after run()'s Ctrl-C handling is gone a loop whose tasks ignore cancellation would
   // otherwise block at close instead of reporting them (event_loop::cancel_all_tasks).
-  void watch(bool on) { loop.set_reader_interest(efd, on ? this : nullptr); }
+  void watch(bool on) { detail::loop_access::io(loop).set_interest(efd, io::direction::read, on ? this : nullptr); }
 
   void on_loop_close() noexcept {
     {
@@ -154,10 +154,7 @@ struct signal_state : detail::io_interest {
       }
     }
     handlers.clear();
-    try {
-      loop.set_reader_interest(efd, nullptr);
-    } catch (...) {
-    }
+    detail::loop_access::io(loop).set_interest(efd, io::direction::read, nullptr);  // clearing never throws
     wait_for_handlers();
     ::close(efd);
   }
@@ -172,7 +169,7 @@ using signal_states = detail::loop_local<signal_state>;
 
 auto install(event_loop& loop, int sig, detail::unique_function<void()> fn) -> std::uint64_t {
   validate(sig);
-  loop.check_thread("add_signal_handler");
+  detail::loop_access::check_thread(loop, "add_signal_handler");
   signal_state& st = signal_states::get(loop);
   {
     std::lock_guard lock(g_owner_mutex);
@@ -226,11 +223,7 @@ auto uninstall(event_loop& loop, int sig, std::uint64_t token) -> bool {
     if (g_owners[sig].loop == &loop) release_slot(sig);
   }
   if (st->handlers.empty()) {
-    try {
-      st->watch(false);
-    } catch (...) {
-      // Unwatching an fd only updates epoll; on failure it stays watched, which is harmless.
-    }
+    st->watch(false);  // clearing an interest never throws (io::driver::set_interest)
   }
   return true;
 }

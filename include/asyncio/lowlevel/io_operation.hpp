@@ -1,0 +1,222 @@
+#pragma once
+// Awaiting one io::operation (io/operation.hpp) on the running task's loop: recv, send, accept,
+// connect, read_at, write_at, fsync and poll, each as an awaitable that the loop's io backend
+// carries out (docs/design.md, "The io layer"). With the epoll backend the system call is tried at
+// once and the task parks on the fd's readiness only after EAGAIN, so a busy socket costs no
+// extra system call; a completion backend would submit the operation to its ring.
+//
+//   std::array<char, 4096> buf;
+//   std::size_t n = co_await asyncio::lowlevel::recv(fd, buf);      // 0: end of stream
+//   co_await asyncio::lowlevel::connect(fd, addr.data(), addr.size());
+//
+// The fd must be non-blocking (sockets made by the library are). The operation lives in the
+// awaiting frame: a wait allocates nothing.
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+#include <cerrno>
+
+#include <asyncio/core/task.hpp>
+#include <asyncio/detail/parked_awaiter.hpp>
+#include <asyncio/errors.hpp>
+#include <asyncio/io/operation.hpp>
+
+namespace asyncio::detail {
+
+/// Awaiter of one io::operation. R is what co_await gives: std::size_t (bytes), io::accepted (a
+/// new connection), void (connect, fsync) or io::readiness (poll).
+///
+/// Cancellation follows docs/design.md's suspension protocol: cancelling the task while the
+/// operation is in flight withdraws it (io::driver::cancel) and raises cancelled_error; nothing was
+/// transferred. A backend that cannot withdraw it at once delivers the completion later: data
+/// already moved is then returned, and the cancel stays pending for the task's next suspension.
+template <class R>
+class io_operation_awaiter : public parked_awaiter<io_operation_awaiter<R>> {
+  using base = parked_awaiter<io_operation_awaiter<R>>;
+  friend base;
+
+ public:
+  io_operation_awaiter(const io::operation& op, const char* what) noexcept : op_(op), what_(what) {}
+  ~io_operation_awaiter() {
+    // The frame may be destroyed while the operation is in flight (loop close of a leaked task).
+    if (state_ == in_flight || state_ == withdrawing) loop_access::io(this->task_->loop()).abandon(op_);
+  }
+
+  [[nodiscard]] auto await_ready() const noexcept -> bool { return false; }
+
+  auto await_resume() -> R {
+    // Refused (a cancel was pending, nothing submitted) or withdrawn: nothing was transferred.
+    if (state_ != finished) this->throw_cancelled();
+    if (op_.result < 0) throw_os_error(static_cast<int>(-op_.result), what_);
+    if constexpr (std::is_same_v<R, void>) {
+      return;
+    } else if constexpr (std::is_same_v<R, io::readiness>) {
+      return static_cast<io::readiness>(op_.result);
+    } else if constexpr (std::is_same_v<R, io::accepted>) {
+      return io::accepted{static_cast<int>(op_.result), op_.address_length};
+    } else {
+      return static_cast<R>(op_.result);
+    }
+  }
+
+ private:
+  enum state_t : std::uint8_t { idle, in_flight, withdrawing, finished, withdrawn };
+
+  // Submits the operation; false (do not suspend) if it finished at once.
+  auto link(task_core& t) -> bool {
+    op_.complete = &on_complete;
+    op_.context = this;
+    if (loop_access::io(t.loop()).submit(op_)) {  // may throw: the base un-parks the task
+      state_ = finished;
+      return false;
+    }
+    state_ = in_flight;  // last action: from here the driver may complete it
+    return true;
+  }
+
+  auto abort_wait() noexcept -> bool {
+    if (state_ != in_flight) return false;  // completed meanwhile: already scheduled
+    if (loop_access::io(this->task_->loop()).cancel(op_)) {
+      state_ = withdrawn;
+      return true;
+    }
+    state_ = withdrawing;  // the completion is still coming: keep waiting for it
+    this->task_->repark(*this);
+    return false;
+  }
+
+  static void on_complete(io::operation* op) noexcept {
+    auto* a = static_cast<io_operation_awaiter*>(op->context);
+    task_core& t = *a->task_;
+    if (a->state_ == withdrawing && op->result == -ECANCELED) {
+      a->state_ = withdrawn;  // the cancel won: nothing was transferred
+    } else {
+      bool cancel_pending = a->state_ == withdrawing;
+      a->state_ = finished;
+      // The result carries data that must not be lost: deliver it; a cancel that came meanwhile
+      // stays pending for the next suspension point (docs/design.md, "Lose nothing").
+      t.clear_waiting(*a);
+      if (cancel_pending) {
+        (void)t.uncancel();
+        (void)t.cancel_noexcept();  // waiting_ is clear: this only marks the cancel pending again
+      }
+    }
+    a->wake();
+  }
+
+  io::operation op_;
+  const char* what_;
+  state_t state_ = idle;
+};
+
+}  // namespace asyncio::detail
+
+namespace asyncio::lowlevel {
+
+namespace detail_ops {
+inline auto make(io::opcode code, int fd) noexcept -> io::operation {
+  io::operation op;
+  op.code = code;
+  op.fd = fd;
+  return op;
+}
+}  // namespace detail_ops
+
+/// Receives up to buf.size() bytes from a non-blocking socket (recv(2) with `flags`); 0 means the
+/// peer closed its side.
+/// Cancellation: safe; nothing was received when cancelled_error is raised.
+/// Resumes: on the task's loop. Throws: os_error (e.g. connection_reset_error) from recv.
+[[nodiscard]] inline auto recv(int fd, std::span<char> buf, int flags = 0) noexcept
+    -> detail::io_operation_awaiter<std::size_t> {
+  io::operation op = detail_ops::make(io::opcode::recv, fd);
+  op.buffer = buf.data();
+  op.length = buf.size();
+  op.flags = flags;
+  return {op, "recv"};
+}
+
+/// Sends some of `data` (send(2) with MSG_NOSIGNAL | flags); returns how many bytes were sent (at
+/// least one unless data is empty). Loop over it to send everything.
+/// Cancellation: safe; nothing was sent when cancelled_error is raised.
+/// Resumes: on the task's loop. Throws: os_error (e.g. broken_pipe_error) from send.
+[[nodiscard]] inline auto send(int fd, std::span<const char> data, int flags = 0) noexcept
+    -> detail::io_operation_awaiter<std::size_t> {
+  io::operation op = detail_ops::make(io::opcode::send, fd);
+  op.buffer = const_cast<char*>(data.data());  // only read
+  op.length = data.size();
+  op.flags = flags;
+  return {op, "send"};
+}
+
+/// Accepts a connection on a listening socket; the new fd is non-blocking and close-on-exec. If
+/// `peer` is given (with room for `peer_capacity` bytes) it receives the peer's address, whose
+/// length comes back in io::accepted.
+/// Cancellation: safe; no connection was taken when cancelled_error is raised.
+/// Resumes: on the task's loop. Throws: os_error from accept4 (EMFILE, ENFILE...).
+[[nodiscard]] inline auto accept(int fd, sockaddr* peer = nullptr, socklen_t peer_capacity = 0) noexcept
+    -> detail::io_operation_awaiter<io::accepted> {
+  io::operation op = detail_ops::make(io::opcode::accept, fd);
+  op.address = peer;
+  op.address_length = peer_capacity;
+  return {op, "accept"};
+}
+
+/// Connects a non-blocking socket and waits until the connection is established.
+/// Cancellation: safe; the socket is then left connecting (close it).
+/// Resumes: on the task's loop. Throws: os_error (connection_refused_error...) from connect.
+[[nodiscard]] inline auto connect(int fd, const sockaddr* to, socklen_t length) noexcept
+    -> detail::io_operation_awaiter<void> {
+  io::operation op = detail_ops::make(io::opcode::connect, fd);
+  op.address = const_cast<sockaddr*>(to);  // only read
+  op.address_length = length;
+  return {op, "connect"};
+}
+
+/// Reads up to buf.size() bytes at `offset` (pread(2)). The epoll backend reads inline, blocking
+/// the loop for the call (io::driver::async_files tells; the file layer uses the thread pool then).
+/// Cancellation: safe. Resumes: on the task's loop. Throws: os_error from pread.
+[[nodiscard]] inline auto read_at(int fd, std::span<char> buf, std::int64_t offset) noexcept
+    -> detail::io_operation_awaiter<std::size_t> {
+  io::operation op = detail_ops::make(io::opcode::read_at, fd);
+  op.buffer = buf.data();
+  op.length = buf.size();
+  op.offset = offset;
+  return {op, "pread"};
+}
+
+/// Writes some of `data` at `offset` (pwrite(2)); returns the bytes written. Blocking with the
+/// epoll backend, as read_at.
+/// Cancellation: safe. Resumes: on the task's loop. Throws: os_error from pwrite.
+[[nodiscard]] inline auto write_at(int fd, std::span<const char> data, std::int64_t offset) noexcept
+    -> detail::io_operation_awaiter<std::size_t> {
+  io::operation op = detail_ops::make(io::opcode::write_at, fd);
+  op.buffer = const_cast<char*>(data.data());  // only read
+  op.length = data.size();
+  op.offset = offset;
+  return {op, "pwrite"};
+}
+
+/// Flushes fd's data (and metadata unless `data_only`) to the device: fsync(2) / fdatasync(2).
+/// Blocking with the epoll backend, as read_at.
+/// Cancellation: safe. Resumes: on the task's loop. Throws: os_error from fsync.
+[[nodiscard]] inline auto fsync(int fd, bool data_only = false) noexcept -> detail::io_operation_awaiter<void> {
+  io::operation op = detail_ops::make(io::opcode::fsync, fd);
+  op.flags = data_only ? 1 : 0;
+  return {op, data_only ? "fdatasync" : "fsync"};
+}
+
+/// Waits until fd is ready in direction `d`, returning at once if it is ready now (level
+/// semantics, unlike the edge-triggered wait_readable of lowlevel/wait_io.hpp); returns the
+/// readiness seen.
+/// Cancellation: safe. Resumes: on the task's loop. Throws: os_error if fd cannot be registered.
+[[nodiscard]] inline auto poll(int fd, io::direction d) noexcept -> detail::io_operation_awaiter<io::readiness> {
+  io::operation op = detail_ops::make(io::opcode::poll, fd);
+  op.wait_for = d;
+  return {op, "poll"};
+}
+
+}  // namespace asyncio::lowlevel
+
