@@ -14,7 +14,7 @@ auto event_loop::cancel_all_tasks(std::size_t max_iterations) -> std::size_t {
   if (tasks_.empty()) return 0;
   std::vector<detail::task_core*> to_cancel = tasks_;
   for (auto* t : to_cancel) t->add_ref();
-  for (auto* t : to_cancel) t->cancel();
+  for (auto* t : to_cancel) (void)t->cancel_noexcept();
   event_loop* previous = detail::running_loop();
   bool set_tls = previous == nullptr;
   if (set_tls) detail::set_running_loop(this);

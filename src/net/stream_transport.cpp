@@ -1,4 +1,4 @@
-#include <asyncio/net/stream_transport.hpp>
+#include <asyncio/net/detail/stream_transport.hpp>
 
 #include <asyncio/errors.hpp>
 #include <asyncio/lowlevel/wait_io.hpp>

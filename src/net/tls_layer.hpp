@@ -4,7 +4,7 @@
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/ssl_context.hpp>
 #include <asyncio/net/ssl_session.hpp>
-#include <asyncio/net/stream_transport.hpp>
+#include <asyncio/net/detail/stream_transport.hpp>
 
 #include "net/tls_wrap.hpp"
 

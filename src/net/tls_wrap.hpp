@@ -11,7 +11,7 @@
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/ssl_context.hpp>
 #include <asyncio/net/ssl_session.hpp>
-#include <asyncio/net/stream_transport.hpp>
+#include <asyncio/net/detail/stream_transport.hpp>
 
 namespace asyncio::detail {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include <asyncio/core/task.hpp>
-#include <asyncio/net/stream_transport.hpp>
+#include <asyncio/net/detail/stream_transport.hpp>
 
 namespace asyncio {
 

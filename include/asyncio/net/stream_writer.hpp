@@ -9,7 +9,7 @@
 
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/ssl_object.hpp>
-#include <asyncio/net/stream_transport.hpp>
+#include <asyncio/net/detail/stream_transport.hpp>
 
 namespace asyncio {
 
