@@ -31,12 +31,6 @@ void driver::forget(int fd) noexcept {
   if (w) wake(w);
 }
 
-void driver::wake(interest*& slot) noexcept {
-  interest* i = std::exchange(slot, nullptr);
-  --watched_;
-  i->ready(i);
-}
-
 void driver::park_failed(int fd, direction d) const {
   if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size() || !fds_[fd].edge)
     throw invalid_state_error("park: fd is not watched");
@@ -73,28 +67,11 @@ void driver::set_interest(int fd, direction d, interest* i) {
   s.level = wanted;
 }
 
-void driver::deliver(int fd, readiness events) noexcept {
-  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
+void driver::deliver_level(int fd, readiness events) noexcept {
   constexpr readiness read_events = readiness::readable | readiness::read_hangup | readiness::hangup;
   constexpr readiness write_events = readiness::writable | readiness::hangup;
-  if (fds_[fd].edge) {
-    fd_state& s = fds_[fd];
-    s.ready |= events & (readiness::read_hangup | readiness::hangup);
-    if (any(events & readiness::hangup)) s.ready |= readiness::read_hangup;
-    // A parked waiter takes the readiness; otherwise it is remembered for the next wait. Waiters'
-    // ready() only schedules a task or sends buffered bytes: it never resizes fds_.
-    if (any(events & read_events)) {
-      if (s.reader) wake(s.reader);
-      else s.ready |= readiness::readable;
-    }
-    if (any(events & write_events)) {
-      if (s.writer) wake(s.writer);
-      else s.ready |= readiness::writable;
-    }
-    return;
-  }
-  // Level-triggered: re-read the slot after each call, since a callback may change or remove
-  // interests (and grow fds_).
+  // Re-read the slot after each call, since a callback may change or remove interests (and grow
+  // fds_).
   if (any(events & read_events)) {
     if (interest* r = fds_[fd].reader) r->ready(r);
   }

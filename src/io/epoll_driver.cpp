@@ -13,13 +13,12 @@
 namespace asyncio::io {
 namespace {
 
+// Branch-free: the readiness bits are EPOLLIN, EPOLLOUT, EPOLLRDHUP and EPOLLHUP|EPOLLERR, in order.
+static_assert(EPOLLIN == 0x1 && EPOLLOUT == 0x4 && EPOLLERR == 0x8 && EPOLLHUP == 0x10 && EPOLLRDHUP == 0x2000);
 auto to_readiness(std::uint32_t ev) noexcept -> readiness {
-  readiness r = readiness::none;
-  if (ev & EPOLLIN) r |= readiness::readable;
-  if (ev & EPOLLOUT) r |= readiness::writable;
-  if (ev & EPOLLRDHUP) r |= readiness::read_hangup;
-  if (ev & (EPOLLHUP | EPOLLERR)) r |= readiness::hangup;
-  return r;
+  std::uint32_t r = (ev & EPOLLIN) | ((ev & EPOLLOUT) >> 1) | ((ev & EPOLLRDHUP) >> 11) |
+                    (((ev & (EPOLLHUP | EPOLLERR)) != 0) << 3);
+  return static_cast<readiness>(r);
 }
 
 auto to_epoll(readiness r) noexcept -> std::uint32_t {

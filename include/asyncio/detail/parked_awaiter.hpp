@@ -108,7 +108,10 @@ class parked_awaiter : protected suspension {
 
   /// await_suspend's work, for a derived await_suspend that checks something first (and may then
   /// return false without parking). `t` must be task_of(h).
-  auto park_and_link(task_core& t, std::coroutine_handle<> h) noexcept(link_is_noexcept()) -> bool {
+  // Always inline: it is a few stores around link(), and the io waits call it from their own
+  // await_suspend, where clang otherwise kept it out of line (a call per wait on the echo path).
+  [[gnu::always_inline]] auto park_and_link(task_core& t, std::coroutine_handle<> h) noexcept(link_is_noexcept())
+      -> bool {
     task_ = &t;
     if (!t.park(*this, h)) return false;  // a cancel is pending: await_resume raises it
     if constexpr (link_is_noexcept()) {
