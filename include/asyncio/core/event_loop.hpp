@@ -193,7 +193,7 @@ class event_loop {
   /// Makes run_forever()/run_until_complete() return after the current iteration.
   void stop() noexcept { stopping_ = true; }
   /// Closes the loop: pending callbacks are dropped, unfinished tasks are reported and destroyed.
-  /// Throws invalid_state_error if the loop is running.
+  /// Throws asyncio::error if the loop is running (Python raises RuntimeError).
   void close();
   [[nodiscard]] auto is_running() const noexcept -> bool { return running_; }
   [[nodiscard]] auto is_closed() const noexcept -> bool { return closed_; }
