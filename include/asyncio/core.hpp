@@ -5,6 +5,7 @@
 //   asyncio::create_task(c)     run c concurrently as a task owned by the loop (eager by default)
 //   asyncio::task_handle<T>     what create_task returns: cancel(), done(), result(), co_await
 //   asyncio::run(main())        run main on a new loop; cancel leftovers; close
+//   asyncio::runner r; r.run(a()); r.run(b());   several top-level runs on one loop (Python's Runner)
 //   asyncio::clock              the loop's clock (loop.time()); sleep(d) is in <asyncio/time.hpp>
 //
 // Combinators (no child outlives the call that started it, docs/lessons.md §1.4):
@@ -37,6 +38,7 @@
 #include <asyncio/core/generator.hpp>
 #include <asyncio/core/result.hpp>
 #include <asyncio/core/run.hpp>
+#include <asyncio/core/runner.hpp>
 #include <asyncio/core/shield.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_group.hpp>

@@ -16,7 +16,7 @@
 // loop with handlers owns an eventfd watched by the loop; reading it, the loop looks at the pending
 // counts of its signals and queues their callbacks with call_soon.
 #include <asyncio/core/event_loop.hpp>
-#include <asyncio/core/run.hpp>
+#include <asyncio/core/runner.hpp>
 #include <asyncio/errors.hpp>
 
 #include "core/internal_loop_local.hpp"
