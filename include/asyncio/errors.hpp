@@ -91,7 +91,8 @@ ASYNCIO_DETAIL_OS_ERROR(process_lookup_error, os_error)
 /// asyncio::run's main task ended cancelled because of Ctrl-C (SIGINT), as Python's asyncio.run
 /// raises KeyboardInterrupt. Unlike Python's (a BaseException), it derives from asyncio::error: run()
 /// throws it outside every task, so no code inside the program can swallow it by accident, and a
-/// `catch (const std::exception&)` in main() reports it instead of std::terminate dumping core.
+/// `catch (const std::exception&)` in main() reports it. Left uncaught, it prints
+/// "KeyboardInterrupt" and ends the process by SIGINT, not by std::terminate's abort (core/runner.hpp).
 class keyboard_interrupt : public error {
  public:
   keyboard_interrupt() : error("keyboard interrupt (SIGINT)") {}

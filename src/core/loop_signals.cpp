@@ -28,6 +28,8 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -252,6 +254,35 @@ void keyboard_interrupt::exit_by_signal() noexcept {
   ::_exit(130);  // not reached unless SIGINT could not kill us
 }
 
+// ---- an uncaught keyboard_interrupt ends the process as Python does (core/runner.hpp) ------------
+
+namespace {
+std::terminate_handler g_previous_terminate = nullptr;  // written once, before ours can run
+
+[[noreturn]] void on_terminate() noexcept {
+  if (std::exception_ptr e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const keyboard_interrupt&) {
+      static constexpr char line[] = "KeyboardInterrupt\n";  // what Python prints last
+      ssize_t n = ::write(STDERR_FILENO, line, sizeof line - 1);
+      (void)n;
+      keyboard_interrupt::exit_by_signal();
+    } catch (...) {
+      // Not ours: the exception stays current for the previous handler (which may print it).
+    }
+  }
+  if (g_previous_terminate) g_previous_terminate();
+  std::abort();
+}
+
+// Once per process, chained: the handler that was there keeps every other case.
+void install_terminate_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_previous_terminate = std::set_terminate(&on_terminate); });
+}
+}  // namespace
+
 // ---- run()'s Ctrl-C handling ---------------------------------------------------------------------
 
 namespace detail {
@@ -284,6 +315,8 @@ sigint_guard::sigint_guard(event_loop& loop, any_task main, bool enabled) {
   g_slots[SIGINT].arrivals.store(0);
   g_slots[SIGINT].exit_on_repeat.store(true);
   loop_ = &loop;
+  // Only an armed guard can lead to keyboard_interrupt, so only then is the handler needed.
+  install_terminate_handler();
 }
 
 sigint_guard::~sigint_guard() {

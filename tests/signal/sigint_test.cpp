@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -239,6 +240,105 @@ TEST(Sigint, UserSigintHandlerReplacesTheRunners) {
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 5);
   EXPECT_NE(c.seen.find("user handler"), std::string::npos);
+}
+
+// ---- a keyboard_interrupt that nobody catches -------------------------------------------------------
+// `int main() { return asyncio::run(amain()); }` must end as Python does on Ctrl-C: the line
+// "KeyboardInterrupt" on stderr and death by SIGINT (shell status 130), not std::terminate's abort.
+// A forked child still runs inside this test's frames, where gtest catches exceptions; so these
+// tests exec this binary again, running only SigintChild.Body with --gtest_catch_exceptions=0:
+// there, as in such a main(), nothing catches what run() throws.
+
+auto leftover_task() -> asyncio::task<> {
+  struct cleanup {
+    ~cleanup() { report("leftover cleanup"); }
+  } guard;
+  co_await asyncio::sleep(1h);
+}
+
+auto sleeper_with_leftover() -> asyncio::task<int> {
+  auto leftover = asyncio::create_task(leftover_task());
+  report("ready");
+  co_await asyncio::sleep(1h);
+  co_return 0;
+}
+
+// The child's part; a no-op unless run by exec_child() below.
+TEST(SigintChild, Body) {
+  const char* mode = std::getenv("ASYNCIO_SIGINT_CHILD");
+  if (!mode) GTEST_SKIP() << "the child half of Sigint.Uncaught*, run by them";
+  g_report_fd = std::atoi(std::getenv("ASYNCIO_SIGINT_REPORT_FD"));
+  if (std::string(mode) == "caught") {
+    try {
+      (void)asyncio::run(sleeper_with_leftover());
+    } catch (const asyncio::keyboard_interrupt&) {
+      report("caught");
+      std::_Exit(42);
+    }
+    std::_Exit(1);
+  }
+  (void)asyncio::run(sleeper_with_leftover());  // uncaught, as `return asyncio::run(amain());`
+  std::_Exit(1);
+}
+
+struct exec_result {
+  int status = 0;
+  std::string progress;
+  std::string err;  // the child's stderr
+};
+
+// Execs this test binary as the child of SigintChild.Body in `mode`, sends SIGINT once it reported
+// "ready", and collects how it ended.
+auto exec_child(const char* mode) -> exec_result {
+  int progress[2];
+  int err[2];
+  EXPECT_EQ(::pipe(progress), 0);
+  EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
+  std::string fd_text = std::to_string(progress[1]);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(progress[0]);
+    ::dup2(err[1], STDERR_FILENO);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, STDOUT_FILENO);  // gtest's own report
+    ::setenv("ASYNCIO_SIGINT_CHILD", mode, 1);
+    ::setenv("ASYNCIO_SIGINT_REPORT_FD", fd_text.c_str(), 1);
+    char self[] = "/proc/self/exe";
+    char filter[] = "--gtest_filter=SigintChild.Body";
+    char no_catch[] = "--gtest_catch_exceptions=0";
+    char* argv[] = {self, filter, no_catch, nullptr};
+    ::execv(self, argv);
+    ::_exit(127);
+  }
+  ::close(progress[1]);
+  ::close(err[1]);
+  child c{pid, progress[0], {}};
+  exec_result r;
+  if (c.wait_for("ready")) ::kill(pid, SIGINT);
+  else ADD_FAILURE() << "the child never got ready: " << c.seen;
+  r.status = c.finish();
+  r.progress = c.seen;
+  char buf[512];
+  for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) > 0;) r.err.append(buf, static_cast<std::size_t>(n));
+  ::close(err[0]);
+  return r;
+}
+
+TEST(Sigint, UncaughtKeyboardInterruptDiesBySigintWithOneLine) {
+  exec_result r = exec_child("uncaught");
+  ASSERT_TRUE(WIFSIGNALED(r.status)) << r.status << "\n" << r.err;
+  EXPECT_EQ(WTERMSIG(r.status), SIGINT);  // the shell shows 128 + 2 = 130
+  EXPECT_EQ(r.err, "KeyboardInterrupt\n");
+  // run() closed its loop before the exception left it: the leftover task's cleanup ran.
+  EXPECT_NE(r.progress.find("leftover cleanup"), std::string::npos) << r.progress;
+}
+
+TEST(Sigint, CaughtKeyboardInterruptIsTheProgramsChoice) {
+  exec_result r = exec_child("caught");
+  ASSERT_TRUE(WIFEXITED(r.status)) << r.status << "\n" << r.err;
+  EXPECT_EQ(WEXITSTATUS(r.status), 42);
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.progress.find("leftover cleanup\ncaught\n"), std::string::npos) << r.progress;
 }
 
 }  // namespace

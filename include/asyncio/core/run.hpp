@@ -25,12 +25,14 @@ auto event_loop::run_until_complete(task<T> t) -> T {
 /// Ctrl-C (unless options.handle_sigint is false, see <asyncio/signal.hpp>): the first SIGINT
 /// cancels the main task, whose cleanup (catch blocks, destructors) runs; if it ends cancelled, run()
 /// throws keyboard_interrupt; if it caught the cancellation and returned, run() returns its value.
-/// A second SIGINT kills the process by SIGINT immediately.
+/// A second SIGINT kills the process by SIGINT immediately. A keyboard_interrupt that the program
+/// does not catch prints "KeyboardInterrupt" to stderr and ends the process by SIGINT (shell status
+/// 130), as Python does, instead of std::terminate's abort (detail::sigint_guard explains how).
 ///
 /// Throws: whatever `main` throws; keyboard_interrupt as above; invalid_state_error if an event
 /// loop is running on this thread (Python raises RuntimeError).
 ///
-/// Example (a complete program):
+/// Example (a complete program; Ctrl-C during the sleep ends it with status 130):
 ///
 ///   #include <asyncio/asyncio.hpp>
 ///   using namespace std::chrono_literals;

@@ -37,6 +37,16 @@ auto start_main_task(event_loop& loop, task<T> t) -> task_handle<T> {
 /// even while the loop is stuck in a step). Armed only if `enabled`, on the main thread, and when
 /// SIGINT has its default action and is not blocked (otherwise the user handles SIGINT).
 ///
+/// Arming it also installs, once per process, a std::terminate handler (chained to the previous
+/// one) that turns an uncaught keyboard_interrupt into what Python does at exit: it prints the line
+/// "KeyboardInterrupt" to stderr and calls keyboard_interrupt::exit_by_signal(), so that
+/// `int main() { return asyncio::run(amain()); }` ends with status 130 instead of an abort. Any
+/// other reason for std::terminate goes to the previous handler unchanged. Why a terminate handler
+/// and not a catch inside run(): run() must still throw, so that a program that catches
+/// keyboard_interrupt keeps its choice (return its own exit code, or carry on); only a
+/// keyboard_interrupt that nobody catches reaches std::terminate, and Python's answer to that is
+/// death by SIGINT.
+///
 /// Defined in src/core/loop_signals.cpp (signal delivery is part of the loop).
 class sigint_guard {
  public:

@@ -20,18 +20,30 @@
 //   * blocking system calls in other threads are restarted (SA_RESTART), not failed with EINTR.
 //
 // Ctrl-C in asyncio::run (Python 3.11's Runner): the first SIGINT cancels the main task; its cleanup
-// runs; if it ends cancelled, run() throws asyncio::keyboard_interrupt (catch it in main() and call
-// keyboard_interrupt::exit_by_signal() to die by SIGINT, status 130, as Python does, or return your
-// own exit code). A second SIGINT kills the process by SIGINT at once, even if a step is stuck.
+// runs; if it ends cancelled, run() throws asyncio::keyboard_interrupt. Left uncaught (as in
+// `int main() { return asyncio::run(amain()); }`), it prints "KeyboardInterrupt" to stderr and ends
+// the process by SIGINT, status 130, as Python does (detail::sigint_guard in core/runner.hpp); catch
+// it in main() to return your own exit code instead. A second SIGINT kills the process by SIGINT at
+// once, even if a step is stuck. asyncio::runner handles Ctrl-C the same way in each run().
 // It applies only when run() is called on the main thread, SIGINT has its default action and is not
 // blocked; loop_options{.handle_sigint = false} opts out, and a loop.add_signal_handler(SIGINT, ...)
 // made by the program replaces it.
 //
+// A complete program that chooses its own exit code on Ctrl-C (without the try, it would end by
+// SIGINT after printing "KeyboardInterrupt"; doc-test: compile-only, it runs until Ctrl-C):
+//
+//   #include <asyncio/asyncio.hpp>
+//   #include <cstdio>
+//   using namespace std::chrono_literals;
+//
+//   asyncio::task<int> serve() { co_await asyncio::sleep(1h); co_return 0; }
+//
 //   int main() {
 //     try {
-//       asyncio::run(serve());
+//       return asyncio::run(serve());
 //     } catch (const asyncio::keyboard_interrupt&) {
-//       asyncio::keyboard_interrupt::exit_by_signal();
+//       std::fputs("stopped by Ctrl-C\n", stderr);
+//       return 1;
 //     }
 //   }
 #include <csignal>
