@@ -25,6 +25,7 @@
 #include <asyncio/detail/distinct_tasks.hpp>
 #include <asyncio/core/detail/watch.hpp>
 #include <asyncio/core/clock.hpp>
+#include <asyncio/detail/lifetimebound.hpp>
 
 namespace asyncio {
 namespace detail {
@@ -76,12 +77,12 @@ class as_completed_range {
   /// Cancellation: the awaiter raises cancelled_error; nothing is lost (the next await gets it).
   /// Resumes: on the awaiting task's loop, when a task finished.
   /// Throws: the finished task's exception; timeout_error after the timeout.
-  auto next() -> task<T> {
+  auto next() ASYNCIO_LIFETIMEBOUND -> task<T> {
     std::size_t i = co_await queue_->next_index();
     co_return detail::shared_result(tasks_[i]);
   }
   /// The next finished task itself (its result untouched).
-  auto next_task() -> task<task_handle<T>> {
+  auto next_task() ASYNCIO_LIFETIMEBOUND -> task<task_handle<T>> {
     std::size_t i = co_await queue_->next_index();
     co_return tasks_[i];
   }
@@ -109,8 +110,8 @@ class as_completed_range {
     as_completed_range* range_ = nullptr;
     std::size_t index_ = 0;
   };
-  auto begin() -> iterator { return iterator(this, 0); }
-  auto end() -> iterator { return iterator(this, tasks_.size()); }
+  auto begin() ASYNCIO_LIFETIMEBOUND -> iterator { return iterator(this, 0); }
+  auto end() ASYNCIO_LIFETIMEBOUND -> iterator { return iterator(this, tasks_.size()); }
 
  private:
   std::vector<task_handle<T>> tasks_;

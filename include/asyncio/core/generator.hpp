@@ -35,6 +35,7 @@
 #include <utility>
 
 #include <asyncio/core/task.hpp>
+#include <asyncio/detail/lifetimebound.hpp>
 
 namespace asyncio {
 
@@ -177,7 +178,7 @@ class [[nodiscard]] generator {
   /// Cancellation: raised inside the generator at its suspension point, then from next().
   /// Resumes: in the calling task, as soon as the generator yields or finishes.
   /// Throws: whatever the generator throws (once; later calls return an empty optional).
-  [[nodiscard]] auto next() noexcept -> next_awaiter { return next_awaiter{handle_}; }
+  [[nodiscard]] auto next() noexcept ASYNCIO_LIFETIMEBOUND -> next_awaiter { return next_awaiter{handle_}; }
 
   /// True once the generator has returned (or thrown), or if this object is empty.
   [[nodiscard]] auto done() const noexcept -> bool { return !handle_ || handle_.done(); }

@@ -3,7 +3,8 @@
 // connect, read_at, write_at, fsync and poll, each as an awaitable that the loop's io backend
 // carries out (docs/design.md, "The io layer"). With the epoll backend the system call is tried at
 // once and the task parks on the fd's readiness only after EAGAIN, so a busy socket costs no
-// extra system call; a completion backend would submit the operation to its ring.
+// extra system call; a completion backend would submit the operation to its ring. Example
+// (doc-test: compile-only, fd and addr stand for a socket and its peer):
 //
 //   std::array<char, 4096> buf;
 //   std::size_t n = co_await asyncio::lowlevel::recv(fd, buf);      // 0: end of stream
@@ -23,6 +24,7 @@
 #include <asyncio/detail/parked_awaiter.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/io/operation.hpp>
+#include <asyncio/detail/lifetimebound.hpp>
 
 namespace asyncio::detail {
 
@@ -129,7 +131,7 @@ inline auto make(io::opcode code, int fd) noexcept -> io::operation {
 /// peer closed its side.
 /// Cancellation: safe; nothing was received when cancelled_error is raised.
 /// Resumes: on the task's loop. Throws: os_error (e.g. connection_reset_error) from recv.
-[[nodiscard]] inline auto recv(int fd, std::span<char> buf, int flags = 0) noexcept
+[[nodiscard]] inline auto recv(int fd, std::span<char> buf ASYNCIO_LIFETIMEBOUND, int flags = 0) noexcept
     -> detail::io_operation_awaiter<std::size_t> {
   io::operation op = detail_ops::make(io::opcode::recv, fd);
   op.buffer = buf.data();
@@ -142,7 +144,7 @@ inline auto make(io::opcode code, int fd) noexcept -> io::operation {
 /// least one unless data is empty). Loop over it to send everything.
 /// Cancellation: safe; nothing was sent when cancelled_error is raised.
 /// Resumes: on the task's loop. Throws: os_error (e.g. broken_pipe_error) from send.
-[[nodiscard]] inline auto send(int fd, std::span<const char> data, int flags = 0) noexcept
+[[nodiscard]] inline auto send(int fd, std::span<const char> data ASYNCIO_LIFETIMEBOUND, int flags = 0) noexcept
     -> detail::io_operation_awaiter<std::size_t> {
   io::operation op = detail_ops::make(io::opcode::send, fd);
   op.buffer = const_cast<char*>(data.data());  // only read
@@ -156,8 +158,8 @@ inline auto make(io::opcode code, int fd) noexcept -> io::operation {
 /// length comes back in io::accepted.
 /// Cancellation: safe; no connection was taken when cancelled_error is raised.
 /// Resumes: on the task's loop. Throws: os_error from accept4 (EMFILE, ENFILE...).
-[[nodiscard]] inline auto accept(int fd, sockaddr* peer = nullptr, socklen_t peer_capacity = 0) noexcept
-    -> detail::io_operation_awaiter<io::accepted> {
+[[nodiscard]] inline auto accept(int fd, sockaddr* peer ASYNCIO_LIFETIMEBOUND = nullptr,
+                                 socklen_t peer_capacity = 0) noexcept -> detail::io_operation_awaiter<io::accepted> {
   io::operation op = detail_ops::make(io::opcode::accept, fd);
   op.address = peer;
   op.address_length = peer_capacity;
@@ -167,7 +169,7 @@ inline auto make(io::opcode code, int fd) noexcept -> io::operation {
 /// Connects a non-blocking socket and waits until the connection is established.
 /// Cancellation: safe; the socket is then left connecting (close it).
 /// Resumes: on the task's loop. Throws: os_error (connection_refused_error...) from connect.
-[[nodiscard]] inline auto connect(int fd, const sockaddr* to, socklen_t length) noexcept
+[[nodiscard]] inline auto connect(int fd, const sockaddr* to ASYNCIO_LIFETIMEBOUND, socklen_t length) noexcept
     -> detail::io_operation_awaiter<void> {
   io::operation op = detail_ops::make(io::opcode::connect, fd);
   op.address = const_cast<sockaddr*>(to);  // only read
@@ -178,7 +180,7 @@ inline auto make(io::opcode code, int fd) noexcept -> io::operation {
 /// Reads up to buf.size() bytes at `offset` (pread(2)). The epoll backend reads inline, blocking
 /// the loop for the call (io::driver::async_files tells; the file layer uses the thread pool then).
 /// Cancellation: safe. Resumes: on the task's loop. Throws: os_error from pread.
-[[nodiscard]] inline auto read_at(int fd, std::span<char> buf, std::int64_t offset) noexcept
+[[nodiscard]] inline auto read_at(int fd, std::span<char> buf ASYNCIO_LIFETIMEBOUND, std::int64_t offset) noexcept
     -> detail::io_operation_awaiter<std::size_t> {
   io::operation op = detail_ops::make(io::opcode::read_at, fd);
   op.buffer = buf.data();
@@ -190,8 +192,8 @@ inline auto make(io::opcode code, int fd) noexcept -> io::operation {
 /// Writes some of `data` at `offset` (pwrite(2)); returns the bytes written. Blocking with the
 /// epoll backend, as read_at.
 /// Cancellation: safe. Resumes: on the task's loop. Throws: os_error from pwrite.
-[[nodiscard]] inline auto write_at(int fd, std::span<const char> data, std::int64_t offset) noexcept
-    -> detail::io_operation_awaiter<std::size_t> {
+[[nodiscard]] inline auto write_at(int fd, std::span<const char> data ASYNCIO_LIFETIMEBOUND,
+                                   std::int64_t offset) noexcept -> detail::io_operation_awaiter<std::size_t> {
   io::operation op = detail_ops::make(io::opcode::write_at, fd);
   op.buffer = const_cast<char*>(data.data());  // only read
   op.length = data.size();

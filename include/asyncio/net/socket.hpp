@@ -14,6 +14,7 @@
 
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/address.hpp>
+#include <asyncio/detail/lifetimebound.hpp>
 
 namespace asyncio {
 
@@ -93,13 +94,13 @@ struct accepted_socket {
 /// Cancellation: safe; nothing is lost (no bytes are taken before the wait completes).
 /// Resumes: when data or EOF arrived.
 /// Throws: connection_reset_error and other os_error subclasses.
-auto sock_recv_into(socket& sock, std::span<char> buf) -> task<std::size_t>;
+auto sock_recv_into(socket& sock ASYNCIO_LIFETIMEBOUND, std::span<char> buf ASYNCIO_LIFETIMEBOUND) -> task<std::size_t>;
 
 /// Receives up to n bytes; "" means EOF (Python's loop.sock_recv).
 ///
 /// Cancellation: safe, as sock_recv_into.
 /// Throws: os_error subclasses.
-auto sock_recv(socket& sock, std::size_t n) -> task<std::string>;
+auto sock_recv(socket& sock ASYNCIO_LIFETIMEBOUND, std::size_t n) -> task<std::string>;
 
 /// Sends all of data (MSG_NOSIGNAL: a closed peer raises broken_pipe_error, never SIGPIPE).
 /// data must stay valid until the task completes (Python's loop.sock_sendall).
@@ -107,14 +108,14 @@ auto sock_recv(socket& sock, std::size_t n) -> task<std::string>;
 /// Cancellation: safe, but part of data may already have been sent (as in Python).
 /// Resumes: once the kernel accepted every byte.
 /// Throws: broken_pipe_error, connection_reset_error, other os_error subclasses.
-auto sock_sendall(socket& sock, std::string_view data) -> task<void>;
+auto sock_sendall(socket& sock ASYNCIO_LIFETIMEBOUND, std::string_view data ASYNCIO_LIFETIMEBOUND) -> task<void>;
 
 /// Connects sock to addr (Python's loop.sock_connect).
 ///
 /// Cancellation: safe; the connection attempt is abandoned (close the socket).
 /// Resumes: when the connection is established.
 /// Throws: connection_refused_error, timeout_error (ETIMEDOUT), other os_error subclasses.
-auto sock_connect(socket& sock, address addr) -> task<void>;
+auto sock_connect(socket& sock ASYNCIO_LIFETIMEBOUND, address addr) -> task<void>;
 
 /// Accepts a connection on a listening socket (Python's loop.sock_accept). The new socket is
 /// non-blocking and close-on-exec.
@@ -122,13 +123,14 @@ auto sock_connect(socket& sock, address addr) -> task<void>;
 /// Cancellation: safe; no connection is taken before the wait completes.
 /// Resumes: when a connection arrived.
 /// Throws: os_error subclasses; EMFILE/ENFILE as os_error (the server backs off on those).
-auto sock_accept(socket& sock) -> task<accepted_socket>;
+auto sock_accept(socket& sock ASYNCIO_LIFETIMEBOUND) -> task<accepted_socket>;
 
 /// Sends one datagram to addr; returns the bytes sent (Python 3.11's loop.sock_sendto).
 ///
 /// Cancellation: safe; nothing was sent if it raises cancelled_error.
 /// Throws: os_error subclasses.
-auto sock_sendto(socket& sock, std::string_view data, address addr) -> task<std::size_t>;
+auto sock_sendto(socket& sock ASYNCIO_LIFETIMEBOUND, std::string_view data ASYNCIO_LIFETIMEBOUND, address addr)
+    -> task<std::size_t>;
 
 /// A datagram and its sender.
 struct datagram {
@@ -141,7 +143,7 @@ struct datagram {
 /// Cancellation: safe; no datagram is taken before the wait completes.
 /// Throws: os_error subclasses (e.g. connection_refused_error after an ICMP error on a connected
 /// UDP socket).
-auto sock_recvfrom(socket& sock, std::size_t n = 65536) -> task<datagram>;
+auto sock_recvfrom(socket& sock ASYNCIO_LIFETIMEBOUND, std::size_t n = 65536) -> task<datagram>;
 
 /// Creates a UDP socket bound to `local` (if its family is set) and connected to `remote` (if
 /// set); at least one must be set. The datagram form of Python's create_datagram_endpoint.

@@ -8,6 +8,7 @@
 
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/detail/stream_transport.hpp>
+#include <asyncio/detail/lifetimebound.hpp>
 
 namespace asyncio {
 
@@ -30,25 +31,25 @@ class stream_reader {
   /// Up to n bytes; "" at EOF (Python's read(n)). n == 0 returns "".
   /// Resumes: when at least one byte or EOF arrived.
   /// Throws: connection_reset_error and other os_error subclasses.
-  auto read(std::size_t n) -> task<std::string>;
+  auto read(std::size_t n) ASYNCIO_LIFETIMEBOUND -> task<std::string>;
   /// Everything until EOF (Python's read() / read(-1)).
   /// Throws: os_error subclasses.
-  auto read() -> task<std::string>;
+  auto read() ASYNCIO_LIFETIMEBOUND -> task<std::string>;
   /// Up to buf.size() bytes into buf; 0 at EOF. No allocation: the bytes go straight from the
   /// socket into buf when nothing is buffered (the zero-copy twin of read(n)).
   /// Throws: os_error subclasses.
-  auto read_into(std::span<char> buf) -> task<std::size_t>;
+  auto read_into(std::span<char> buf ASYNCIO_LIFETIMEBOUND) ASYNCIO_LIFETIMEBOUND -> task<std::size_t>;
   /// Exactly n bytes (Python's readexactly).
   /// Throws: incomplete_read_error (with the partial bytes) if EOF comes first; os_error subclasses.
-  auto readexactly(std::size_t n) -> task<std::string>;
+  auto readexactly(std::size_t n) ASYNCIO_LIFETIMEBOUND -> task<std::string>;
   /// Bytes up to and including separator (Python's readuntil).
   /// Throws: limit_overrun_error if the separator is not within the limit (data stays buffered when
   /// the separator was found beyond the limit; otherwise the limit's worth is dropped);
   /// incomplete_read_error (partial = what was buffered, consumed) at EOF; os_error subclasses.
-  auto readuntil(std::string separator = "\n") -> task<std::string>;
+  auto readuntil(std::string separator = "\n") ASYNCIO_LIFETIMEBOUND -> task<std::string>;
   /// One line including "\n"; at EOF the partial last line, then "" (Python's readline).
   /// Throws: limit_overrun_error (the line is dropped), os_error subclasses.
-  auto readline() -> task<std::string>;
+  auto readline() ASYNCIO_LIFETIMEBOUND -> task<std::string>;
   /// True once EOF was received and the buffer is empty (Python's at_eof()).
   [[nodiscard]] auto at_eof() const noexcept -> bool { return t_->eof() && t_->buffered() == 0; }
   /// Bytes buffered and not yet read.

@@ -13,6 +13,7 @@
 #include <asyncio/detail/awaiter_misuse.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/sync/detail/wakeup_awaiter.hpp>
+#include <asyncio/detail/lifetimebound.hpp>
 
 namespace asyncio {
 
@@ -69,7 +70,9 @@ class event {
   /// yet, as CPython: there is nothing to hand back). Under wait_for/timeout a timed-out wait
   /// leaves the waiter list as if it had never waited.
   /// Resumes: on the event's loop, waiters in the order they started waiting.
-  [[nodiscard]] auto wait() noexcept -> detail::event_awaiter { return detail::event_awaiter(*this); }
+  [[nodiscard]] auto wait() noexcept ASYNCIO_LIFETIMEBOUND -> detail::event_awaiter {
+    return detail::event_awaiter(*this);
+  }
 
   /// Sets the flag and wakes every waiter. A no-op if already set.
   void set() noexcept {

@@ -16,6 +16,7 @@
 #include <asyncio/sync/detail/acquire_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/sync/lock_guard.hpp>
+#include <asyncio/detail/lifetimebound.hpp>
 
 namespace asyncio {
 
@@ -48,7 +49,7 @@ class lock {
   /// lock handed over at the moment of the deadline goes to the next waiter, timeout_error is raised.
   /// Resumes: on the lock's loop, in FIFO order of the acquire() calls.
   /// Throws: cancelled_error.
-  [[nodiscard]] auto acquire() noexcept -> detail::acquire_awaiter<lock> {
+  [[nodiscard]] auto acquire() noexcept ASYNCIO_LIFETIMEBOUND -> detail::acquire_awaiter<lock> {
     return detail::acquire_awaiter<lock>(*this);
   }
 

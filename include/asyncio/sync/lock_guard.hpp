@@ -4,6 +4,8 @@
 // unwinding through it, so no cancelled task can leave a lock held (docs/lessons.md §1.3).
 #include <utility>
 
+#include <asyncio/detail/lifetimebound.hpp>
+
 namespace asyncio {
 
 /// Owns one acquisition of M (lock, semaphore, bounded_semaphore or condition) and releases it on
@@ -18,7 +20,7 @@ template <class M>
 class [[nodiscard]] lock_guard {
  public:
   lock_guard() noexcept = default;
-  explicit lock_guard(M& m) noexcept : m_(&m) {}
+  explicit lock_guard(M& m ASYNCIO_LIFETIMEBOUND) noexcept : m_(&m) {}
   lock_guard(lock_guard&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
   auto operator=(lock_guard&& o) noexcept -> lock_guard& {
     if (this != &o) {
