@@ -11,7 +11,9 @@
 //                                                     rt.run_on_every_loop (a server per core)
 //
 // In C++ there is no GIL: offloaded calls run truly in parallel, and an offload costs well under a
-// microsecond. Cancelling an awaiting to_thread raises cancelled_error at once; the thread finishes
+// microsecond. The default executor has min(32, CPUs + 4) threads, as Python's (sized for calls
+// that block, see default_executor_threads()), and to_thread runs its call in a copy of the
+// caller's context_var values, as Python's. Cancelling an awaiting to_thread raises cancelled_error at once; the thread finishes
 // its call and the result is dropped. At loop close the default executor is shut down with a
 // deadline: a stuck call is abandoned and reported, never waited for forever.
 #include <asyncio/threads/thread_pool.hpp>

@@ -90,4 +90,18 @@ void throw_context_lookup(const std::string& name) {
 
 void throw_bad_token(const char* why) { throw invalid_state_error(why); }
 
+auto copy_current_context() -> context_ref {
+  const context_data* c = current_context();
+  if (!c || c->values.empty()) return {};
+  auto* copy = new context_data;
+  copy->values = c->values;
+  return context_ref(copy);
+}
+
+thread_context_scope::thread_context_scope(context_ref c) noexcept : saved_(std::move(thread_context)) {
+  thread_context = std::move(c);
+}
+
+thread_context_scope::~thread_context_scope() { thread_context = std::move(saved_); }
+
 }  // namespace asyncio::detail

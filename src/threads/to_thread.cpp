@@ -5,9 +5,11 @@
 #include <asyncio/errors.hpp>
 #include <asyncio/threads/to_thread.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 namespace asyncio {
 namespace {
@@ -55,12 +57,20 @@ auto default_executor(event_loop& loop) -> executor& {
   loop_threads_state& st = state_of(loop);
   if (!st.default_executor) {
     if (loop.is_closed()) throw error("event loop is closed");
-    st.default_executor = std::make_shared<thread_pool>();
+    thread_pool_options options;
+    options.threads = default_executor_threads();
+    st.default_executor = std::make_shared<thread_pool>(std::move(options));
   }
   return *st.default_executor;
 }
 
 }  // namespace detail
+
+auto default_executor_threads() noexcept -> std::size_t {
+  // Python's ThreadPoolExecutor default; why, in threads/to_thread.hpp.
+  std::size_t cpus = std::max(1u, std::thread::hardware_concurrency());
+  return std::min<std::size_t>(32, cpus + 4);
+}
 
 auto get_default_executor(event_loop& loop) -> executor& {
   detail::loop_access::check_thread(loop, "get_default_executor");

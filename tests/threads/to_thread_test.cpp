@@ -1,12 +1,17 @@
 // to_thread / run_in_executor: results and exceptions cross threads, cancellation raises at once
-// while the call keeps running, saturation, and the default executor's shutdown deadline.
+// while the call keeps running, saturation, the default executor's shutdown deadline and size, and
+// context values copied into the call.
 #include <asyncio/asyncio.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <chrono>
 #include <latch>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -198,6 +203,111 @@ TEST(ToThread, ShutDownExecutorRejectsNewCalls) {
     co_return false;
   }(pool));
   EXPECT_TRUE(rejected);
+}
+
+// ---- the default executor's size: calls that block run together ----------------------------------
+
+// Each call arrives and waits until `expected` calls are inside at once: a call can only return
+// true if that many ran concurrently. Bounded: it gives up after 10 s (and returns false) instead
+// of hanging when the pool is smaller than promised.
+struct rendezvous {
+  explicit rendezvous(std::size_t n) : expected(n) {}
+  auto arrive() -> bool {
+    std::unique_lock lock(mutex);
+    peak = std::max(peak, ++inside);
+    cv.notify_all();
+    bool all = cv.wait_for(lock, 10s, [&] { return peak >= expected; });
+    --inside;
+    return all;
+  }
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::size_t inside = 0;
+  std::size_t peak = 0;
+  const std::size_t expected;
+};
+
+auto offload_blocking_calls(rendezvous* r, std::size_t n) -> asyncio::task<std::size_t> {
+  std::vector<asyncio::task_handle<bool>> calls;
+  for (std::size_t i = 0; i < n; ++i)
+    calls.push_back(asyncio::create_task(asyncio::to_thread([r] { return r->arrive(); })));
+  std::size_t together = 0;
+  for (auto& c : calls) {
+    bool ok = co_await c;
+    if (ok) ++together;
+  }
+  co_return together;
+}
+
+TEST(ToThread, DefaultExecutorRunsMinOf32AndCpusPlus4BlockingCallsAtOnce) {
+  std::size_t cpus = std::max(1u, std::thread::hardware_concurrency());
+  std::size_t n = asyncio::default_executor_threads();
+  EXPECT_EQ(n, std::min<std::size_t>(32, cpus + 4));
+  rendezvous r(n);
+  std::size_t size = 0;
+  std::size_t together = asyncio::run([](rendezvous* r, std::size_t n, std::size_t* size) -> asyncio::task<std::size_t> {
+    auto& pool = dynamic_cast<asyncio::thread_pool&>(asyncio::get_default_executor(asyncio::get_running_loop()));
+    *size = pool.size();
+    co_return co_await offload_blocking_calls(r, n);
+  }(&r, n, &size));
+  EXPECT_EQ(size, n);
+  EXPECT_EQ(together, n);
+  EXPECT_EQ(r.peak, n);
+}
+
+TEST(ToThread, FortyBlockingCallsRunAtOnceOnADefaultExecutorOfForty) {
+  rendezvous r(40);
+  std::size_t together = asyncio::run([](rendezvous* r) -> asyncio::task<std::size_t> {
+    asyncio::thread_pool_options options{.threads = 40};
+    asyncio::set_default_executor(asyncio::get_running_loop(), std::make_shared<asyncio::thread_pool>(options));
+    co_return co_await offload_blocking_calls(r, 40);
+  }(&r));
+  EXPECT_EQ(together, 40u);
+  EXPECT_EQ(r.peak, 40u);
+}
+
+// ---- context values travel to the worker as a copy (Python's to_thread: copy_context) -----------
+
+asyncio::context_var<std::string> g_request("request", "-");
+
+TEST(ToThread, CallSeesACopyOfTheCallersContext) {
+  std::string seen = asyncio::run([]() -> asyncio::task<std::string> {
+    // One worker: the later calls run on the thread that ran the first one.
+    asyncio::thread_pool_options options{.threads = 1};
+    auto pool = std::make_shared<asyncio::thread_pool>(options);
+    asyncio::set_default_executor(asyncio::get_running_loop(), pool);
+    auto token = g_request.set("caller");
+    std::string in_worker = co_await asyncio::to_thread([] {
+      std::string before = g_request.get();
+      g_request.set("worker");  // changes the copy only
+      return before + "/" + g_request.get();
+    });
+    std::string after = g_request.get();  // not "worker": nothing leaks back
+    g_request.reset(token);
+    // The worker's thread is left as it was: a caller without a value sees the default there.
+    std::string unset = co_await asyncio::to_thread([] { return g_request.get(); });
+    // run_in_executor copies nothing, as Python's.
+    (void)g_request.set("caller again");
+    std::string plain = co_await asyncio::run_in_executor(*pool, [] { return g_request.get(); });
+    co_return in_worker + " " + after + " " + unset + " " + plain;
+  }());
+  EXPECT_EQ(seen, "caller/worker caller - -");
+}
+
+TEST(ToThread, CallsSeeTheirOwnCallersValues) {
+  // Two tasks with different values offload at the same time to two workers.
+  std::string seen = asyncio::run([]() -> asyncio::task<std::string> {
+    auto one = [](std::string id) -> asyncio::task<std::string> {
+      g_request.set(id);
+      co_return co_await asyncio::to_thread([] { return g_request.get(); });
+    };
+    auto a = asyncio::create_task(one("a"));
+    auto b = asyncio::create_task(one("b"));
+    std::string ra = co_await a;
+    std::string rb = co_await b;
+    co_return ra + rb + g_request.get();
+  }());
+  EXPECT_EQ(seen, "ab-");
 }
 
 }  // namespace

@@ -46,6 +46,26 @@ auto new_context_var_id() noexcept -> std::uint64_t;
 [[noreturn]] void throw_context_lookup(const std::string& name);
 [[noreturn]] void throw_bad_token(const char* why);
 
+/// A private copy of the current context (Python's contextvars.copy_context()), for a call that
+/// runs on another thread (to_thread). Null if the current context holds no value. The copy owns
+/// its map outright (the values, immutable, are shared): the reference counts of a context are not
+/// atomic, so a map shared by copy-on-write must never reach another thread.
+[[nodiscard]] auto copy_current_context() -> context_ref;
+
+/// Makes `c` the calling thread's context until destroyed, then puts the previous one back, so
+/// that a call run on a worker thread sees (and may set, in its copy only) the caller's values.
+/// For a thread with no running loop (context_var reads the thread's context there).
+class thread_context_scope {
+ public:
+  explicit thread_context_scope(context_ref c) noexcept;
+  ~thread_context_scope();
+  thread_context_scope(const thread_context_scope&) = delete;
+  auto operator=(const thread_context_scope&) -> thread_context_scope& = delete;
+
+ private:
+  context_ref saved_;
+};
+
 }  // namespace detail
 
 template <class T>

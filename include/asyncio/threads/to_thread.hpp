@@ -24,6 +24,7 @@
 #include <utility>
 #include <variant>
 
+#include <asyncio/core/context.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/frame_allocator.hpp>
 #include <asyncio/detail/loop_port.hpp>
@@ -36,7 +37,7 @@ namespace detail {
 
 /// The error a call gets when its executor shut down before running it.
 [[nodiscard]] auto make_shutdown_error() noexcept -> std::exception_ptr;
-/// The loop's default executor, created on first use (a thread_pool sized to the machine).
+/// The loop's default executor, created on first use (a thread_pool of default_executor_threads()).
 [[nodiscard]] auto default_executor(event_loop& loop) -> executor&;
 
 /// A call in flight to an executor and back. See the file comment for who owns it when.
@@ -48,6 +49,7 @@ struct thread_call : pool_job, remote_item {
   bool delivered = false;              // loop thread only: the completion has arrived
   value_slot<R> value;
   std::exception_ptr error;
+  context_ref context;  // to_thread: the caller's context values, copied; run_in_executor: none
   void (*destroy)(thread_call* self) noexcept = nullptr;
 
   /// Loop side of the completion: wake the waiter, or free the call if nobody waits any more.
@@ -91,6 +93,8 @@ struct thread_call_impl final : thread_call<R> {
       return;
     }
     if (run) {
+      // The call sees a copy of its caller's context_var values; what it sets stays in the copy.
+      thread_context_scope scope(std::move(c->context));
       try {
         if constexpr (std::is_void_v<R>) {
           std::invoke(c->fn);
@@ -186,13 +190,22 @@ template <class F, class... A>
 using offload_result_t = std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>;
 
 /// Packs fn and args into a call and returns the awaiter that runs it on `ex` (null: default).
+/// With `copy_context` (to_thread), the call runs in a copy of the current context.
 template <class F, class... A>
-auto offload(executor* ex, F fn, A... args) {
+auto offload(executor* ex, bool copy_context, F fn, A... args) {
   using R = offload_result_t<F, A...>;
   auto bound = [fn = std::move(fn), ... args = std::move(args)]() mutable -> R {
     return std::invoke(std::move(fn), std::move(args)...);
   };
   auto* call = new thread_call_impl<R, decltype(bound)>(std::move(bound));
+  if (copy_context) {
+    try {
+      call->context = copy_current_context();
+    } catch (...) {
+      delete call;
+      throw;
+    }
+  }
   return thread_call_awaiter<R>(ex, call);
 }
 
@@ -201,8 +214,31 @@ auto offload(executor* ex, F fn, A... args) {
 /// Runs fn(args...) on the running loop's default executor and returns its result (Python's
 /// asyncio.to_thread). fn and args are moved into the call; fn runs with no running loop.
 ///
-/// Example:
-///   auto addr = co_await asyncio::to_thread(::gethostbyname_helper, std::string("example.org"));
+/// Context values: fn runs in a copy of the caller's context, as Python's to_thread runs it in
+/// contextvars.copy_context(): context_var::get() in fn sees the caller's values at the time of
+/// the call, and a set() in fn changes only the copy, which is dropped when fn returns. (Python's
+/// run_in_executor copies nothing, and neither does ours.)
+///
+/// Example (a complete program):
+///
+///   #include <asyncio/asyncio.hpp>
+///   #include <string>
+///   #include <unistd.h>
+///
+///   asyncio::context_var<std::string> request_id("request_id", "-");
+///
+///   std::string blocking_lookup(int n) {
+///     ::usleep(1000);                                       // blocking: keep it off the loop
+///     return request_id.get() + ": " + std::to_string(n);   // the caller's value
+///   }
+///
+///   asyncio::task<int> amain() {
+///     request_id.set("req-7");
+///     std::string line = co_await asyncio::to_thread(blocking_lookup, 42);
+///     co_return line == "req-7: 42" ? 0 : 1;
+///   }
+///
+///   int main() { return asyncio::run(amain()); }
 ///
 /// Cancellation: raises cancelled_error at once; the thread still finishes the call (a running
 ///   thread cannot be interrupted) and its result or exception is dropped. A call cancelled before a
@@ -212,7 +248,7 @@ auto offload(executor* ex, F fn, A... args) {
 /// Throws: whatever fn throws (rethrown in the awaiter); asyncio::error if the executor was shut down.
 template <class F, class... A>
 auto to_thread(F fn, A... args) -> task<detail::offload_result_t<F, A...>> {
-  co_return co_await detail::offload(nullptr, std::move(fn), std::move(args)...);
+  co_return co_await detail::offload(nullptr, true, std::move(fn), std::move(args)...);
 }
 
 /// Runs fn(args...) on `ex` and returns its result (Python's loop.run_in_executor). `ex` must
@@ -224,17 +260,42 @@ auto to_thread(F fn, A... args) -> task<detail::offload_result_t<F, A...>> {
 /// Throws: whatever fn throws; asyncio::error if ex was shut down.
 template <class F, class... A>
 auto run_in_executor(executor& ex, F fn, A... args) -> task<detail::offload_result_t<F, A...>> {
-  co_return co_await detail::offload(&ex, std::move(fn), std::move(args)...);
+  co_return co_await detail::offload(&ex, false, std::move(fn), std::move(args)...);
 }
 
 /// run_in_executor on the loop's default executor (Python's run_in_executor(None, ...)).
 template <class F, class... A>
 auto run_in_executor(std::nullptr_t, F fn, A... args) -> task<detail::offload_result_t<F, A...>> {
-  co_return co_await detail::offload(nullptr, std::move(fn), std::move(args)...);
+  co_return co_await detail::offload(nullptr, false, std::move(fn), std::move(args)...);
 }
 
-/// The default executor of `loop`, created on first use: a thread_pool with one thread per
-/// hardware thread. Thread safety: loop-affine.
+/// The number of threads of a loop's default executor: min(32, hardware threads + 4), Python's
+/// ThreadPoolExecutor default. Sized for blocking calls, not for the cores: to_thread exists for
+/// calls that wait (files, DNS, blocking libraries), and a thread that waits costs no CPU, so one
+/// thread per core made 40 calls of 50 ms take 1 s on 2 cores. "+ 4" keeps at least 5 such calls
+/// going at once on the smallest machine; the cap of 32 keeps a many-core machine from starting
+/// dozens of threads on its first to_thread (this pool starts its threads at once, Python's on
+/// demand). A program that needs more calls in flight sets its own pool:
+///
+///   #include <asyncio/asyncio.hpp>
+///   #include <memory>
+///
+///   asyncio::task<void> amain() {
+///     asyncio::thread_pool_options options{.threads = 64};
+///     auto pool = std::make_shared<asyncio::thread_pool>(options);
+///     asyncio::set_default_executor(asyncio::get_running_loop(), pool);
+///     co_await asyncio::to_thread([] { /* blocking work */ });
+///   }
+///
+///   int main() { asyncio::run(amain()); }
+///
+/// Thread safety: any thread.
+[[nodiscard]] auto default_executor_threads() noexcept -> std::size_t;
+
+/// The default executor of `loop`, created on first use: a thread_pool of
+/// default_executor_threads() threads, unless set_default_executor() replaced it.
+/// Thread safety: loop-affine.
+/// Throws: asyncio::error if the loop is closed and has none yet; whatever starting the threads throws.
 [[nodiscard]] auto get_default_executor(event_loop& loop) -> executor&;
 
 /// Replaces the default executor of `loop` (Python's loop.set_default_executor). With
