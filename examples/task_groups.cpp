@@ -89,6 +89,8 @@ auto failing(std::string message, asyncio::duration after) -> asyncio::task<int>
 // 1. Everything succeeds: the group waits for all three children.
 auto dashboard() -> asyncio::task<> {
   asyncio::child_handle<int> users, orders, stock;
+  // The lambda and tg live in with_task_group's frame (core/task_group.hpp):
+  // NOLINTNEXTLINE(cppcoreguidelines-avoid-*coroutine*)
   co_await asyncio::with_task_group([&](asyncio::task_group& tg) -> asyncio::task<> {
     users = tg.create_task(query("users", 12, 10ms));
     orders = tg.create_task(query("orders", 7, 30ms));
@@ -121,6 +123,8 @@ auto send_email() -> asyncio::task<> {
 
 auto checkout() -> asyncio::task<> {
   try {
+    // Tg lives in with_task_group's frame (core/task_group.hpp):
+    // NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters)
     co_await asyncio::with_task_group([](asyncio::task_group& tg) -> asyncio::task<> {
       tg.create_task(charge_payment());
       tg.create_task(failing("inventory: item 7 out of stock", 20ms));
@@ -147,7 +151,11 @@ auto inner_child(std::string name) -> asyncio::task<> {
 
 auto nested() -> asyncio::task<> {
   try {
+    // Outer lives in with_task_group's frame (core/task_group.hpp):
+    // NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters)
     co_await asyncio::with_task_group([](asyncio::task_group& outer) -> asyncio::task<> {
+      // Inner lives in with_task_group's frame (core/task_group.hpp):
+      // NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters)
       outer.create_task(asyncio::with_task_group([](asyncio::task_group& inner) -> asyncio::task<> {
         inner.create_task(inner_child("inner a"));
         inner.create_task(inner_child("inner b"));

@@ -105,6 +105,8 @@ auto download(int chunks, asyncio::duration per_chunk, asyncio::duration idle, a
   auto t0 = asyncio::get_running_loop().time();
   bool expired = false;
   try {
+    // The lambda and cm live in timeout's frame (core/timeout.hpp):
+    // NOLINTNEXTLINE(cppcoreguidelines-avoid-*coroutine*)
     int received = co_await asyncio::timeout(idle, [&](asyncio::timeout_scope& cm) -> asyncio::task<int> {
       int n = 0;
       for (; n < chunks; ++n) {
@@ -190,6 +192,8 @@ auto who_cancelled() -> asyncio::task<> {
   // The outer deadline (20 ms) fires first: the inner timeout (100 ms) sees a cancellation that is
   // not its own and lets it pass unchanged; the outer one turns it into timeout_error.
   try {
+    // The scope lives in timeout's frame (core/timeout.hpp):
+    // NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters)
     co_await asyncio::timeout(20ms, [&](asyncio::timeout_scope&) -> asyncio::task<> {
       try {
         co_await asyncio::timeout(100ms, work(1s));
@@ -205,6 +209,8 @@ auto who_cancelled() -> asyncio::task<> {
   }
 
   // The inner deadline (20 ms) fires first: the outer body catches it and carries on.
+  // The scope lives in timeout's frame (core/timeout.hpp):
+  // NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters)
   co_await asyncio::timeout(100ms, [&](asyncio::timeout_scope& outer) -> asyncio::task<> {
     try {
       co_await asyncio::timeout(20ms, work(1s));
@@ -230,16 +236,22 @@ auto who_cancelled() -> asyncio::task<> {
 }
 
 // 7. The library's awaiters in wait_for, as Python's `await asyncio.wait_for(ev.wait(), 0.03)`.
+// Borrows: awaiters_with_limits() awaits the task before `ready` goes:
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters)
 auto set_later(asyncio::event& ev, asyncio::duration d) -> asyncio::task<> {
   co_await asyncio::sleep(d);
   ev.set();
 }
 
+// Borrows: awaiters_with_limits() awaits the task before `m` goes:
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters)
 auto hold(asyncio::lock& m, asyncio::duration d) -> asyncio::task<> {
   auto guard = co_await m.acquire();
   co_await asyncio::sleep(d);
 }
 
+// Borrows: awaiters_with_limits() awaits the task before `q` goes:
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-reference-coroutine-parameters)
 auto put_later(asyncio::queue<std::string>& q, asyncio::duration d) -> asyncio::task<> {
   co_await asyncio::sleep(d);
   q.put_nowait("job");

@@ -39,13 +39,20 @@ auto echo(asyncio::stream_reader reader, asyncio::stream_writer writer) -> async
   co_await writer.wait_closed();
 }
 
+// Echoes one connection, then counts it. `served` comes in by value, so the frame shares ownership.
+auto echo_and_count(std::shared_ptr<int> served, asyncio::stream_reader reader, asyncio::stream_writer writer)
+    -> asyncio::task<void> {
+  co_await echo(std::move(reader), std::move(writer));
+  ++*served;
+}
+
 auto amain(std::string path) -> asyncio::task<int> {
   auto served = std::make_shared<int>(0);
   // Named first (not written inside the co_await): g++ 12 would destroy a capturing lambda
-  // temporary there twice (docs/design.md, "Compiler traps").
-  auto handler = [served](asyncio::stream_reader r, asyncio::stream_writer w) -> asyncio::task<void> {
-    co_await echo(std::move(r), std::move(w));
-    ++*served;
+  // temporary there twice (docs/design.md, "Compiler traps"). The lambda is not a coroutine: its
+  // captures go into echo_and_count's frame as arguments (docs/coroutine_lifetimes.md §2).
+  auto handler = [served](asyncio::stream_reader r, asyncio::stream_writer w) {
+    return echo_and_count(served, std::move(r), std::move(w));
   };
   auto srv = co_await asyncio::start_unix_server(handler, path);
   std::printf("serving on %s\n", path.c_str());

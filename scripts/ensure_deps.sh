@@ -12,6 +12,8 @@ set -euo pipefail
 # Why each package is here:
 #   cmake ninja-build make pkg-config   the build (CMake >= 3.25, Ninja generator)
 #   clang-16 libclang-rt-16-dev         the primary compiler and its sanitizer runtimes (ASan/UBSan/TSan)
+#   clang-tidy-19                       the ctest lint.clang_tidy (tools/clang-tidy/asyncio.clang-tidy needs
+#                                       clang-tidy 17+; Debian 12's clang-tidy-16 lacks the coroutine checks)
 #   g++                                 g++ 12, the second compiler CI builds and tests with
 #   libgtest-dev libgmock-dev           the unit tests
 #   libbenchmark-dev                    bench/
@@ -23,7 +25,7 @@ set -euo pipefail
 #   git                                 the CI clones and the version stamp
 PACKAGES=(
   cmake ninja-build make pkg-config
-  clang-16 libclang-rt-16-dev
+  clang-16 libclang-rt-16-dev clang-tidy-19
   g++
   libgtest-dev libgmock-dev
   libbenchmark-dev
