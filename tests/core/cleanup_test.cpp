@@ -184,6 +184,13 @@ TEST(WithCleanup, CleanupThrowing) {
   }());
 }
 
+TEST(WithCleanup, CallableThrowingCountsAsAFailedCleanup) {
+  run_virtual([]() -> task<> {
+    auto cleanup = []() -> task<> { throw std::logic_error("no cleanup task"); };
+    EXPECT_THROW(co_await asyncio::with_cleanup(value_after(1ms, 1), cleanup, 1s), std::logic_error);
+  }());
+}
+
 TEST(WithCleanup, Nested) {
   run_virtual([]() -> task<> {
     cleanup_log inner_log;

@@ -131,6 +131,8 @@ auto run_with_cleanup(task<T> body, C cleanup, std::optional<duration> deadline)
     // Only a cancel that arrived before the cleanup task existed can land here (the cleanup runs
     // eagerly in create_task, so none does today); the cleanup still must not be skipped silently.
     cancelled = true;
+  } catch (...) {
+    cleanup_error = std::current_exception();  // the callable threw before returning its task
   }
 
   if (cancelled) {
