@@ -583,3 +583,75 @@ TEST(Cancellation, CancellingAWaitCycleThroughGatherReturns) {
 }
 
 }  // namespace
+
+// ---- a pending cancel reaches what the task then awaits (CPython's Task.__step) ---------------
+
+auto self_cancel_then_await_task(log_t* log, asyncio::task_handle<int>* inner_out) -> asyncio::task<int> {
+  auto inner = asyncio::create_task(await_task(log));  // inner awaits its own sleeping task
+  *inner_out = inner;
+  asyncio::current_task().cancel("stop");
+  log->push_back("awaiting");
+  co_return co_await inner;
+}
+auto self_cancel_then_await_task_main(log_t* log) -> asyncio::task<> {
+  const auto t0 = asyncio::get_running_loop().time();
+  asyncio::task_handle<int> inner;
+  auto outer = asyncio::create_task(self_cancel_then_await_task(log, &inner));
+  std::string message = "not cancelled";
+  try {
+    (void)co_await outer;
+  } catch (const asyncio::cancelled_error& e) {
+    message = e.message();  // the inner task's cancel carried the message on
+  }
+  EXPECT_EQ(message, "stop");
+  EXPECT_TRUE(outer.cancelled());
+  EXPECT_TRUE(inner.cancelled());  // not orphaned: the whole chain was cancelled
+  EXPECT_EQ(inner.cancelling(), 1);
+  EXPECT_EQ(asyncio::get_running_loop().time(), t0);  // nothing slept
+}
+
+TEST(Cancellation, PendingCancelReachesTheAwaitedTaskAndWhatItAwaits) {
+  log_t log;
+  run_virtual(self_cancel_then_await_task_main(&log));
+  EXPECT_EQ(log, (log_t{"awaiting", "~sleep", "~await-task"}));
+}
+
+auto self_cancel_then_await_future(asyncio::future<int> f) -> asyncio::task<int> {
+  asyncio::current_task().cancel();
+  co_return co_await f;
+}
+auto self_cancel_then_await_future_main() -> asyncio::task<> {
+  asyncio::future<int> f;
+  auto t = asyncio::create_task(self_cancel_then_await_future(f));
+  bool cancelled = false;
+  try {
+    (void)co_await t;
+  } catch (const asyncio::cancelled_error&) {
+    cancelled = true;
+  }
+  EXPECT_TRUE(cancelled);
+  EXPECT_TRUE(f.cancelled());
+  EXPECT_TRUE(t.cancelled());
+}
+
+TEST(Cancellation, PendingCancelCancelsTheAwaitedFuture) { run_virtual(self_cancel_then_await_future_main()); }
+
+// The awaited task catches the cancel and returns: the awaiting task gets the value, as in CPython
+// (the cancel was passed on, so it is not raised again in the awaiting task).
+auto stubborn() -> asyncio::task<int> {
+  try {
+    co_await asyncio::sleep(1h);
+  } catch (const asyncio::cancelled_error&) {
+    co_return 7;
+  }
+  co_return 0;
+}
+auto self_cancel_then_await_stubborn() -> asyncio::task<int> {
+  auto inner = asyncio::create_task(stubborn());
+  asyncio::current_task().cancel();
+  co_return co_await inner;
+}
+
+TEST(Cancellation, PendingCancelPassedOnToATaskThatReturnsGivesItsValue) {
+  EXPECT_EQ(run_virtual(self_cancel_then_await_stubborn()), 7);
+}

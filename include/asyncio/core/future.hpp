@@ -36,8 +36,8 @@ void cancel_future_source(completion& source, const shared_message& message) noe
 /// A placeholder for a result set later by set_result()/set_exception() (Python's asyncio.Future).
 /// Copies share one state, so one copy can be awaited while another is completed.
 ///
-/// Cancellation: cancelling a task that awaits a future cancels the future (as CPython); every task
-/// awaiting it then gets cancelled_error.
+/// Cancellation: cancelling a task that awaits a future cancels the future (as CPython), also when
+/// the cancel was pending as it began to await; every task awaiting it then gets cancelled_error.
 /// Resumes: awaiters are scheduled in the order they started waiting, on the next loop iteration.
 /// Thread safety: loop-affine; from another thread, complete it via loop.call_soon_threadsafe.
 template <class T = void>

@@ -32,7 +32,7 @@ class task_handle;
 /// Wraps the coroutine in a task owned by the running loop and starts it: eagerly by default (it
 /// runs synchronously up to its first suspension before create_task returns), or scheduled.
 ///
-/// Throws asyncio::error if no loop runs on this thread.
+/// Throws invalid_state_error if no loop runs on this thread.
 template <class T>
 auto create_task(task<T> coro, task_options options = {},
                  std::source_location where = std::source_location::current()) -> task_handle<T>;
@@ -103,8 +103,9 @@ namespace detail {
 /// Parks the awaiting task until `source` (a task or future) completes.
 ///
 /// Cancellation: cancelling the awaiting task calls OnCancel(source) (tasks: cancel the awaited
-/// task, as CPython; futures: cancel the future) and keeps waiting for its outcome. If the source had
-/// already finished (the awaiter was woken but not yet resumed), cancelled_error is raised instead.
+/// task, as CPython; futures: cancel the future) and keeps waiting for its outcome; so does a
+/// cancel already pending when the wait starts. If the source had already finished (the awaiter
+/// was woken but not yet resumed), cancelled_error is raised instead.
 /// OnCancel is a template argument, not a member, so that the awaiter (which lives in every frame
 /// that awaits a task or future) is 32 bytes (W3, docs/benchmarks.md §2.3).
 struct completion_wait : completion_waiter {
@@ -129,13 +130,26 @@ struct completion_wait : completion_waiter {
   auto await_suspend(std::coroutine_handle<P> h) noexcept -> bool {
     task_core& me = task_of(h);
     task = &me;
-    if (!me.park(*this, h)) return false;  // a cancel is pending: throw from await_resume
+    if (!me.park(*this, h)) [[unlikely]]
+      return pass_on_pending_cancel(me, h);
     source->add_waiter(*this);
     return true;
   }
   /// Call first in await_resume: throws cancelled_error if this wait was cancelled.
   void check_cancelled() {
     if (task && task->unpark(*this)) task->throw_cancelled();
+  }
+
+  /// The awaiting task has a cancel pending (it cancelled itself, or was cancelled while it ran):
+  /// as CPython's Task.__step, the cancel goes to what it now awaits instead of interrupting the
+  /// await, and the task waits for that outcome, so nothing awaited is left running orphaned. It
+  /// is the abort of a parked wait (on_abort), taken at once.
+  [[gnu::cold]] auto pass_on_pending_cancel(task_core& me, std::coroutine_handle<> h) noexcept -> bool {
+    (void)me.take_pending_cancel();
+    (void)me.park(*this, h);
+    source->add_waiter(*this);
+    abort(this, me);
+    return true;
   }
 
   template <cancel_source_fn OnCancel>
@@ -157,7 +171,8 @@ void promote_to_task(event_loop& loop, promise_base& p, std::coroutine_handle<> 
 
 /// A task returning T (Python's asyncio.Task). A copyable handle; awaiting it yields the result.
 ///
-/// Cancellation: cancelling a task that awaits this one cancels this one too (as CPython); use
+/// Cancellation: cancelling a task that awaits this one cancels this one too (as CPython), and so
+/// does a cancel that was pending when it began to await (a task that cancelled itself); use
 /// shield() to prevent that.
 /// Resumes: the awaiting task, on its loop, right after this task finishes.
 /// Thread safety: loop-affine.
