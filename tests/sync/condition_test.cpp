@@ -157,4 +157,38 @@ auto shared_lock() -> asyncio::task<void> {
 }
 TEST(Condition, SharedLock) { run_virtual(shared_lock()); }
 
+// Two consumers wait for an item; notify(1) wakes the first, which is cancelled while it waits to
+// take the lock back: the notification must reach the second (CPython 3.13's Condition.wait
+// notifies one more waiter on any error), or the item would sit there with a consumer asleep.
+auto consumer(asyncio::condition* c, std::vector<int>* items, std::vector<int>* got) -> asyncio::task<void> {
+  auto g = co_await c->acquire();
+  co_await c->wait_for([&] { return !items->empty(); });
+  got->push_back(items->back());
+  items->pop_back();
+}
+
+auto notified_then_cancelled_while_reacquiring() -> asyncio::task<void> {
+  asyncio::condition c;
+  std::vector<int> items;
+  std::vector<int> got;
+  auto first = asyncio::create_task(consumer(&c, &items, &got));
+  auto second = asyncio::create_task(consumer(&c, &items, &got));
+  {
+    auto g = co_await c.acquire();
+    items.push_back(42);
+    c.notify(1);        // wakes `first`
+    co_await yield(2);  // `first` resumes and queues for the lock we hold
+    EXPECT_EQ(c.get_lock().statistics().waiters, 1u);
+    first.cancel();
+  }
+  co_await yield(6);
+  EXPECT_TRUE(first.cancelled());
+  EXPECT_TRUE(second.done());
+  EXPECT_EQ(got, (std::vector<int>{42}));
+  EXPECT_FALSE(c.locked());
+}
+TEST(Condition, NotifiedThenCancelledWhileReacquiringPassesTheNotificationOn) {
+  run_virtual(notified_then_cancelled_while_reacquiring());
+}
+
 }  // namespace

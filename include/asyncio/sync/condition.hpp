@@ -90,7 +90,7 @@ class condition {
   ///
   /// Cancellation: safe. cancelled_error is raised only after the lock is held again (so the
   /// caller's guard stays valid), as in CPython; a notification handed to a task that is then
-  /// cancelled goes to the next waiter.
+  /// cancelled, before it resumes or while it takes the lock back, goes to the next waiter.
   /// Resumes: on the condition's loop; notified waiters in FIFO order, then in lock order.
   /// Throws: invalid_state_error if the lock is not held; cancelled_error.
   auto wait() -> task<void>;
@@ -152,10 +152,12 @@ inline auto condition::wait() -> task<void> {
   if (!lock_->locked()) throw_not_locked("wait");
   lock_->release();
   std::exception_ptr failure;
+  bool notified = false;
   try {
     co_await detail::condition_awaiter(*this);
+    notified = true;
   } catch (...) {
-    failure = std::current_exception();
+    failure = std::current_exception();  // a notification it held was passed on already
   }
   // Take the lock again even if cancelled: the caller's guard (async with) expects to own it.
   // A cancel during this wait is remembered and raised once the lock is held (CPython does this).
@@ -167,7 +169,12 @@ inline auto condition::wait() -> task<void> {
       if (!failure) failure = std::current_exception();
     }
   }
-  if (failure) std::rethrow_exception(failure);
+  if (failure) {
+    // Notified, then cancelled while taking the lock back: the caller will not act on the
+    // notification, so it goes to the next waiter (CPython 3.13 notifies one more on any error).
+    if (notified) wake(1);
+    std::rethrow_exception(failure);
+  }
 }
 
 }  // namespace asyncio
