@@ -151,22 +151,29 @@ TEST(WaitForAwaitable, EventSetRacingTheTimeout) {
   }());
 }
 
-TEST(WaitForAwaitable, ZeroLimitDoesNotAwaitAtAll) {  // Python 3.12: wait_for(coro, 0)
+TEST(WaitForAwaitable, ZeroLimitPolls) {  // Python 3.12+, eager tasks: wait_for(coro, 0)
   run_virtual([]() -> task<> {
     asyncio::event ev;
+    EXPECT_THROW(co_await asyncio::wait_for(ev.wait(), 0s), asyncio::timeout_error);  // not set
+    EXPECT_EQ(ev.statistics().waiters, 0u);  // the cancelled wait left nothing queued
     ev.set();
-    EXPECT_THROW(co_await asyncio::wait_for(ev.wait(), 0s), asyncio::timeout_error);
+    co_await asyncio::wait_for(ev.wait(), 0s);  // set: returns
     asyncio::lock m;
-    EXPECT_THROW((void)co_await asyncio::wait_for(m.acquire(), -1s), asyncio::timeout_error);
-    EXPECT_FALSE(m.locked());  // nothing was taken
-    asyncio::queue<int> q;
+    {
+      auto g = co_await asyncio::wait_for(m.acquire(), -1s);  // free: taken
+      EXPECT_TRUE(g.owns());
+      EXPECT_THROW((void)co_await asyncio::wait_for(m.acquire(), 0s), asyncio::timeout_error);
+      EXPECT_EQ(m.statistics().waiters, 0u);  // the refused wait left nothing queued
+    }
+    EXPECT_FALSE(m.locked());
+    asyncio::queue<int> q(1);
+    EXPECT_THROW((void)co_await asyncio::wait_for(q.get(), 0s), asyncio::timeout_error);  // empty
     q.put_nowait(1);
-    EXPECT_THROW((void)co_await asyncio::wait_for(q.get(), 0s), asyncio::timeout_error);
+    EXPECT_EQ(co_await asyncio::wait_for(q.get(), 0s), 1);  // a poll that returns the item
+    co_await asyncio::wait_for(q.put(2), 0s);               // room: put
+    EXPECT_THROW(co_await asyncio::wait_for(q.put(3), 0s), asyncio::timeout_error);  // full
     EXPECT_EQ(q.qsize(), 1u);
-    // timeout(0s, ...) is different (Python's `async with timeout(0)`): it expires at the first
-    // suspension, so a wait that does not suspend completes.
-    auto g = co_await asyncio::timeout(0s, m.acquire());
-    EXPECT_TRUE(g.owns());
+    EXPECT_EQ(q.statistics().putters, 0u);
   }());
 }
 
@@ -396,21 +403,21 @@ TEST(WaitForAwaitable, QueuePut) {
   }());
 }
 
-TEST(WaitForAwaitable, QueuePutAcceptedRacingTheTimeoutSucceeds) {
+TEST(WaitForAwaitable, QueuePutWokenButTimedOutBeforeResumingPutsNothing) {
   run_virtual([]() -> task<> {
     asyncio::queue<int> q(1);
     q.put_nowait(1);
-    // The getter frees the slot and our item enters the queue; then the deadline fires before we
-    // resume. The put cannot be undone (a getter may see the item), so it succeeds: no
-    // timeout_error, and the deadline's cancellation is withdrawn (the next await is not cancelled).
+    // The getter frees the slot, which is reserved for our put; then the deadline fires before we
+    // resume. As in Python, a put that raises put nothing: timeout_error, the slot is free again.
     auto consumer = scheduled([&q] {
       EXPECT_EQ(q.get_nowait(), 1);
-      EXPECT_EQ(q.qsize(), 1u);  // our item took the freed slot
+      EXPECT_EQ(q.qsize(), 0u);
+      EXPECT_TRUE(q.full());  // the freed slot is reserved for the woken putter
     });
-    co_await asyncio::timeout(0s, q.put(2));
-    EXPECT_EQ(q.qsize(), 1u);
-    co_await yield();  // not cancelled
-    EXPECT_EQ(q.get_nowait(), 2);
+    EXPECT_THROW(co_await asyncio::timeout(0s, q.put(2)), asyncio::timeout_error);
+    EXPECT_EQ(q.qsize(), 0u);
+    EXPECT_FALSE(q.full());
+    EXPECT_EQ(q.unfinished_tasks(), 1u);  // the 1 (got, not marked done); the 2 never counted
     co_await consumer;
   }());
 }

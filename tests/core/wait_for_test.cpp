@@ -57,15 +57,39 @@ TEST(WaitFor, ZeroOrNegativeTimeout) {  // test_wait_for_timeout_less_then_0_or_
     EXPECT_THROW((void)co_await asyncio::wait_for(pending, -1s), asyncio::timeout_error);
     EXPECT_TRUE(task_done);
     EXPECT_EQ(now(), t0);
-    // A coroutine is not started at all.
-    bool started = false;
-    EXPECT_THROW((void)co_await asyncio::wait_for([](bool* s) -> task<int> {
-                   *s = true;
-                   co_return 1;
-                 }(&started),
-                                                  0s),
-                 asyncio::timeout_error);
-    EXPECT_FALSE(started);
+  }());
+}
+
+// Python 3.12+ with the eager task factory: wait_for(coro, 0) runs the coroutine to its first
+// suspension; one that finishes returns its value, one that suspends is cancelled there.
+TEST(WaitFor, ZeroLimitRunsACoroutineToItsFirstSuspension) {
+  run_virtual([]() -> task<> {
+    auto immediate = [](bool* ran) -> task<int> {
+      *ran = true;
+      co_return 1;
+    };
+    bool ran = false;
+    EXPECT_EQ(co_await asyncio::wait_for(immediate(&ran), 0s), 1);
+    EXPECT_TRUE(ran);
+    auto throws_at_once = []() -> task<int> { throw foo_exception(); };
+    EXPECT_THROW((void)co_await asyncio::wait_for(throws_at_once(), -1s), foo_exception);
+    // Suspends: cancelled at that point, its cleanup runs before timeout_error, at the same time.
+    bool cleaned_up = false;
+    auto t0 = now();
+    EXPECT_THROW((void)co_await asyncio::wait_for(slow_to_cancel(10s, 0s, &cleaned_up), 0s), asyncio::timeout_error);
+    EXPECT_TRUE(cleaned_up);
+    EXPECT_EQ(now(), t0);
+    // Suspends, then swallows the cancel and returns: the value (Python 3.12).
+    auto stubborn = []() -> task<int> {
+      try {
+        co_await asyncio::sleep(10s);
+      } catch (const asyncio::cancelled_error&) {
+      }
+      co_return 5;
+    };
+    EXPECT_EQ(co_await asyncio::wait_for(stubborn(), 0s), 5);
+    EXPECT_EQ(now(), t0);
+    EXPECT_EQ(asyncio::current_task().cancelling(), 0);
   }());
 }
 

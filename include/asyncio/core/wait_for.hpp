@@ -3,14 +3,17 @@
 // `async with timeout(d): return await aw`).
 //
 //   int r = co_await asyncio::wait_for(fetch(), 5s);        // a coroutine (runs in this task)
-//   int r = co_await asyncio::wait_for(handle, 5s);         // a task: cancelled and awaited on timeout
+//   int h = co_await asyncio::wait_for(handle, 5s);         // a task: cancelled and awaited on timeout
 //   co_await asyncio::wait_for(ev.wait(), 5s);              // any awaiter: event, lock, queue, sleep...
 //   auto guard = co_await asyncio::wait_for(m.acquire(), 1s);
 //
 // On timeout the inner awaitable is cancelled and awaited (its cleanup has run) before
 // timeout_error is raised; if it swallowed the cancellation and returned a value, that value is
-// returned (Python 3.12 semantics). A zero or negative limit does not start a coroutine at all and
-// cancels a pending task at once. nullopt = no limit.
+// returned (Python 3.12 semantics). A zero or negative limit is a poll, as Python's wait_for with
+// its eager task factory (3.12+): a coroutine or awaiter runs until its first suspension; if it
+// finished by then its value is returned (`wait_for(q.get(), 0s)` returns an available item),
+// otherwise it is cancelled there, its cleanup runs, and timeout_error is raised. A pending task
+// is cancelled at once. nullopt = no limit.
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -68,6 +71,11 @@ auto cancel_and_wait(task_handle<T> h) -> task<T> {
 
 /// Runs `coro` in the calling task with a time limit.
 ///
+/// A zero or negative limit polls (Python's wait_for(coro, 0) under its eager task factory):
+/// `coro` starts at once in a task of its own and runs until its first suspension; its value (or
+/// exception) is returned if it finished, otherwise it is cancelled there and awaited, so its
+/// cleanup has run when timeout_error is raised.
+///
 /// Cancellation: on timeout `coro` is cancelled at its suspension point (it runs in this task);
 /// an outer cancel propagates as cancelled_error, never as timeout_error.
 /// Resumes: as `coro` does.
@@ -75,8 +83,9 @@ auto cancel_and_wait(task_handle<T> h) -> task<T> {
 template <class T>
 auto wait_for(task<T> coro, std::optional<duration> limit) -> task<T> {
   if (limit && *limit <= duration::zero()) {
-    // Not started at all: a lazy task cancelled before its first step never runs.
-    task_handle<T> h = create_task(std::move(coro), task_options{.name = {}, .eager = false});
+    // Eager: runs to its first suspension inside create_task (Python's ensure_future under the
+    // eager task factory); cancel_and_wait returns the result of one that finished.
+    task_handle<T> h = create_task(std::move(coro));
     co_return co_await detail::cancel_and_wait(std::move(h));
   }
   co_return co_await timeout(limit, std::move(coro));
@@ -118,7 +127,9 @@ auto wait_for(future<T> f, std::optional<duration> limit) -> task<T> {
 /// front), and timeout_error is raised with the primitive as if this wait had never been. A wait
 /// that has already delivered and cannot be undone (a put whose item the queue accepted) returns
 /// normally instead of raising. An outer cancel propagates as cancelled_error. A zero or negative
-/// limit raises timeout_error without awaiting `aw` at all (Python's wait_for(coro, 0)).
+/// limit polls: `aw` is awaited once, and if it completes without suspending its result is
+/// returned (an event already set, a free lock, an available queue item); otherwise its wait is
+/// undone as on timeout and timeout_error is raised (Python's wait_for(coro, 0)).
 /// Resumes: as `aw` does.
 /// Throws: timeout_error (cancelled_error nested); what `aw` throws.
 template <detail::bare_awaitable A>

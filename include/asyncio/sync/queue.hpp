@@ -3,23 +3,24 @@
 // including task_done()/join() and 3.13's shutdown().
 //
 //   asyncio::queue<job> q(100);          // maxsize 100; 0 = unbounded
-//   co_await q.put(std::move(j));        // waits while full
+//   co_await q.put(job{1});              // waits while full
 //   job j = co_await q.get();            // waits while empty
 //   q.task_done();                       // ... and co_await q.join() waits until all are done
 //
 // Design (why it is fast and loses nothing):
 //  * An item is handed straight from put() to the oldest waiting getter, and a slot freed by get()
-//    straight to the oldest waiting putter, whose item moves into the queue. Nobody can barge in
-//    between (FIFO fairness), and a wait allocates nothing: getter and putter nodes live in the
-//    awaiting frames. Invariants: getters wait only while the queue is empty; putters only while
-//    it is full.
+//    is reserved for the oldest waiting putter, whose item goes in when that putter resumes.
+//    Nobody can barge in between (FIFO fairness: a reserved slot counts as taken for full() and
+//    put_nowait), and a wait allocates nothing: getter and putter nodes live in the awaiting
+//    frames. Invariants: getters wait only while the queue is empty; putters only while it is
+//    full (reserved slots included).
 //  * A getter cancelled after an item was handed to it, but before it resumed, puts the item back
 //    where get() takes from (the front; the top for lifo; into the heap for priority) or straight
 //    to the next waiting getter, then raises cancelled_error (CPython's timing). If the queue
 //    filled up meanwhile, qsize() may exceed maxsize by such returned items until they are got.
-//  * A putter whose item was accepted has succeeded: its item is visible to getters and cannot be
-//    taken back. A cancel that arrives between that and its resumption stays pending and is raised
-//    at the task's next suspension point (docs/design.md, "Lose nothing").
+//  * A put that raises cancelled_error put nothing (Python's rule, so a caller may retry it): a
+//    putter cancelled after a slot was reserved for it, but before it resumed, releases the slot
+//    to the next waiting putter and raises; its item was never visible to getters.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +28,7 @@
 #include <functional>
 #include <iosfwd>
 #include <optional>
+#include <stdexcept>
 #include <ostream>
 #include <string>
 #include <type_traits>
@@ -128,11 +130,10 @@ class basic_queue {
 
   /// Puts an item, waiting while the queue is full.
   ///
-  /// Cancellation: safe. Cancelled while waiting, the item is not put (it is destroyed with the
-  /// awaiter). Once a freed slot was handed to this putter its item is in the queue; a cancel
-  /// arriving after that is raised at the task's next suspension point instead. Under
-  /// `wait_for(q.put(x), d)` (core/awaitable.hpp) a timed-out put puts nothing; a put accepted at
-  /// the moment of the deadline succeeds (no timeout_error).
+  /// Cancellation: safe. A put that raises cancelled_error put nothing (the item is destroyed with
+  /// the awaiter), even when a freed slot had been reserved for it: the slot goes to the next
+  /// waiting putter. So does `wait_for(q.put(x), d)` (core/awaitable.hpp): a put that raises
+  /// timeout_error put nothing.
   /// Resumes: on the queue's loop; putters in FIFO order.
   /// Throws: queue_shut_down if the queue is (or gets) shut down; cancelled_error.
   [[nodiscard]] auto put(T item) -> detail::queue_put_awaiter<basic_queue> {
@@ -168,9 +169,9 @@ class basic_queue {
   }
 
   /// Marks one item got earlier as processed (for join()).
-  /// Throws: invalid_state_error if called more often than items were put (Python's ValueError).
+  /// Throws: std::invalid_argument if called more often than items were put (Python's ValueError).
   void task_done() {
-    if (unfinished_ == 0) throw invalid_state_error("task_done() called too many times");
+    if (unfinished_ == 0) throw std::invalid_argument("task_done() called too many times");
     if (--unfinished_ == 0) finished_.set();
   }
   /// Waits until every item put has been marked with task_done() (returns at once if so).
@@ -199,8 +200,11 @@ class basic_queue {
   /// Items in the queue (Python's qsize()).
   [[nodiscard]] auto qsize() const noexcept -> std::size_t { return storage_.items.size(); }
   [[nodiscard]] auto empty() const noexcept -> bool { return storage_.items.empty(); }
-  /// True if maxsize > 0 and the queue holds maxsize items (or more, see the header note).
-  [[nodiscard]] auto full() const noexcept -> bool { return maxsize_ > 0 && storage_.items.size() >= maxsize_; }
+  /// True if maxsize > 0 and the queue holds maxsize items (or more, see the header note),
+  /// counting the slots reserved for putters that were woken and have not resumed yet.
+  [[nodiscard]] auto full() const noexcept -> bool {
+    return maxsize_ > 0 && storage_.items.size() + reserved_ >= maxsize_;
+  }
   [[nodiscard]] auto maxsize() const noexcept -> std::size_t { return maxsize_; }
   [[nodiscard]] auto is_shut_down() const noexcept -> bool { return shut_down_; }
   /// Items put and not yet marked with task_done().
@@ -240,9 +244,19 @@ class basic_queue {
   /// Takes the next item; the freed slot goes to the oldest putter.
   auto take() -> T {
     T item = storage_.pop();
-    while (!putters_.empty() && !full()) putters_.pop_front()->accept_item();
+    grant_free_slots();
     return item;
   }
+  /// Reserves each free slot for the oldest waiting putter; its item goes in when it resumes.
+  void grant_free_slots() noexcept {
+    while (!putters_.empty() && !full()) {
+      ++reserved_;
+      putters_.pop_front()->grant_slot();
+    }
+  }
+  /// A putter gives its reserved slot back: it is going in now (then it puts), or it was cancelled
+  /// or destroyed before resuming (then the slot goes to the next putter).
+  void release_slot() noexcept { --reserved_; }
   /// A granted getter gave its item back (cancelled before resuming).
   void give_back(T&& item) {
     if (getter* g = getters_.pop_front()) g->grant(std::move(item));
@@ -252,6 +266,7 @@ class basic_queue {
   Storage storage_;
   std::size_t maxsize_;
   std::size_t unfinished_ = 0;
+  std::size_t reserved_ = 0;  // free slots promised to woken putters (see the header)
   bool shut_down_ = false;
   detail::waiter_list<getter> getters_;
   detail::waiter_list<putter> putters_;
@@ -327,8 +342,9 @@ class queue_get_awaiter : public handoff_awaiter<queue_get_awaiter<Q>, Q> {
   std::optional<T> item_;
 };
 
-/// Awaiter behind basic_queue::put(item). Holds the item until the queue accepts it. A putter is
-/// never left granted: accept_item() moves its item in and ends the wait at once (see the header).
+/// Awaiter behind basic_queue::put(item). Holds the item until it goes in. The grant is a reserved
+/// slot: the putter's item goes in when it resumes; one cancelled or destroyed before that
+/// releases the slot to the next putter and puts nothing (see the header).
 template <class Q>
 class queue_put_awaiter : public handoff_awaiter<queue_put_awaiter<Q>, Q> {
   using T = typename Q::value_type;
@@ -358,27 +374,33 @@ class queue_put_awaiter : public handoff_awaiter<queue_put_awaiter<Q>, Q> {
   void await_resume() {
     switch (state_) {
       case state::done:
-        return;  // also after accept_item(): the put happened; a later cancel stays pending
+        return;
       case state::shut_down_now:
         throw queue_shut_down();
       default:
         break;
     }
-    if (task_->unpark(*this)) task_->throw_cancelled();
-    throw queue_shut_down();  // the only other wake-up
+    if (task_->unpark(*this)) task_->throw_cancelled();  // a reserved slot was passed on
+    if (state_ == state::shut_down) throw queue_shut_down();
+    state_ = state::done;  // granted: the reserved slot takes the item
+    owner_->release_slot();
+    if (owner_->shut_down_) {  // shut down between the grant and now: nothing goes in
+      owner_->grant_free_slots();
+      throw queue_shut_down();
+    }
+    owner_->accept(std::move(item_));
+    owner_->grant_free_slots();  // the item went straight to a getter: its slot is free again
   }
 
-  /// The queue has room for this (unlinked) putter: its item goes in now.
-  void accept_item() {
-    state_ = state::done;
-    task_->clear_waiting(*this);  // delivered: no longer abortable (docs/design.md "Lose nothing")
-    detail::loop_access::schedule(task_->loop(), *task_);
-    owner_->accept(std::move(item_));
-  }
+  /// The queue reserved a slot for this (unlinked) putter; it puts when it resumes.
+  void grant_slot() noexcept { this->grant_and_schedule(); }
 
  private:
   static auto waiters(Q& q) noexcept -> waiter_list<queue_put_awaiter>& { return q.putters_; }
-  void pass_on_grant() noexcept {}  // never granted (accept_item): nothing to hand on
+  void pass_on_grant() noexcept {  // cancelled or destroyed after the grant: put nothing
+    owner_->release_slot();
+    owner_->grant_free_slots();
+  }
 
   T item_;
 };
