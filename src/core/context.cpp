@@ -3,6 +3,7 @@
 #include <asyncio/core/event_loop.hpp>
 
 #include <atomic>
+#include <stdexcept>
 #include <vector>
 
 namespace asyncio::detail {
@@ -88,7 +89,8 @@ void throw_context_lookup(const std::string& name) {
   throw lookup_error("context_var '" + name + "' has no value and no default");
 }
 
-void throw_bad_token(const char* why) { throw invalid_state_error(why); }
+void throw_used_token() { throw invalid_state_error("the token has already been used once"); }
+void throw_foreign_token(const char* why) { throw std::invalid_argument(why); }
 
 auto copy_current_context() -> context_ref {
   const context_data* c = current_context();

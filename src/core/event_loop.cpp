@@ -47,7 +47,7 @@ void set_running_loop(event_loop* loop) noexcept { tls_running_loop = loop; }
 
 auto get_running_loop() -> event_loop& {
   event_loop* loop = detail::running_loop();
-  if (!loop) throw error("no running event loop");
+  if (!loop) throw invalid_state_error("no running event loop");
   return *loop;
 }
 
@@ -96,7 +96,7 @@ auto event_loop::enqueue(detail::callback_node* node) -> detail::callback_node* 
   check_thread("call_soon");
   if (closed_) {
     delete node;
-    throw error("event loop is closed");
+    throw invalid_state_error("event loop is closed");
   }
   node->loop = this;
   ready_.push_back(reinterpret_cast<std::uintptr_t>(node) | 1);
@@ -107,7 +107,7 @@ auto event_loop::add_timer_node(time_point when, detail::callback_node* node) ->
   check_thread("call_at");
   if (closed_) {
     delete node;
-    throw error("event loop is closed");
+    throw invalid_state_error("event loop is closed");
   }
   node->loop = this;
   node->when = when.time_since_epoch().count();
@@ -125,9 +125,9 @@ void event_loop::fire_callback_timer(detail::timer_target* self) noexcept {
 // ---- running -------------------------------------------------------------------------------------
 
 void event_loop::check_can_run() const {
-  if (closed_) throw error("event loop is closed");
-  if (running_) throw error("this event loop is already running");
-  if (detail::running_loop()) throw error("cannot run the event loop while another loop is running");
+  if (closed_) throw invalid_state_error("event loop is closed");
+  if (running_) throw invalid_state_error("this event loop is already running");
+  if (detail::running_loop()) throw invalid_state_error("cannot run the event loop while another loop is running");
 }
 
 void event_loop::run_forever() {

@@ -19,7 +19,7 @@ class loop_local {
   /// Throws: asyncio::error if the loop is closed (its close hooks already ran).
   static auto get(event_loop& loop) -> T& {
     if (T* existing = find(loop)) return *existing;
-    if (loop.is_closed()) throw error("event loop is closed");
+    if (loop.is_closed()) throw invalid_state_error("event loop is closed");
     auto* state = new T(loop);
     {
       std::lock_guard lock(mutex());

@@ -18,7 +18,7 @@ void event_loop::enqueue_threadsafe(detail::callback_node* node) {
     // Checked under the lock that close() takes to set it: a node accepted here is always drained.
     if (threadsafe_closed_) {
       delete node;
-      throw error("event loop is closed");
+      throw invalid_state_error("event loop is closed");
     }
     threadsafe_queue_.push_back(node);
     // Coalesce wake-ups: only the first producer since the last drain may wake the loop, and only

@@ -46,7 +46,7 @@ auto event_loop::cancel_all_tasks(std::size_t max_iterations) -> std::size_t {
 }
 
 void event_loop::close() {
-  if (running_) throw error("cannot close a running event loop");
+  if (running_) throw invalid_state_error("cannot close a running event loop");
   if (closed_) return;
   // Unfinished tasks are cancelled and run to completion so that their destructors run while the
   // loop still exists (frames must not be leaked or outlive the loop; docs/lessons.md §3.3).

@@ -4,6 +4,8 @@
 #include <asyncio/core/wait.hpp>
 
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 namespace asyncio::detail {
 namespace {
@@ -67,6 +69,16 @@ auto wait_until(std::vector<task_base*> tasks, std::optional<duration> timeout, 
     st.timer_key = detail::loop_access::add_timer(*st.loop, st.loop->time() + *timeout, &st);
   }
   while (!st.satisfied && !st.timed_out) co_await st.spot.wait();
+}
+
+void check_return_when(return_when rw) {
+  switch (rw) {
+    case return_when::first_completed:
+    case return_when::first_exception:
+    case return_when::all_completed:
+      return;
+  }
+  throw std::invalid_argument("asyncio::wait: invalid return_when value " + std::to_string(static_cast<int>(rw)));
 }
 
 }  // namespace asyncio::detail

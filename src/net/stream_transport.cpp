@@ -162,7 +162,7 @@ void stream_transport::set_write_buffer_limits(std::size_t high, std::size_t low
 void stream_transport::throw_write_error() const { throw_os_error(write_errno_, "connection lost"); }
 
 void stream_transport::write(std::string_view data) {
-  if (eof_requested_) throw error("write() after write_eof()");
+  if (eof_requested_) throw invalid_state_error("write() after write_eof()");
   if (data.empty() || write_errno_ != 0 || closing_ || !sock_.is_open()) return;  // drain() reports errors
   if (tls_) {
     tls_write(data);

@@ -4,11 +4,13 @@
 #include <asyncio/sync/barrier.hpp>
 
 #include <ostream>
+#include <stdexcept>
+#include <string>
 
 namespace asyncio {
 
-barrier::barrier(std::size_t parties) : parties_(parties) {
-  if (parties == 0) throw invalid_state_error("barrier: parties must be >= 1");
+barrier::barrier(std::ptrdiff_t parties) : parties_(static_cast<std::size_t>(parties)) {
+  if (parties < 1) throw std::invalid_argument("barrier: parties must be >= 1, not " + std::to_string(parties));
 }
 
 struct barrier::leave_guard {

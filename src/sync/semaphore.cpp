@@ -3,6 +3,7 @@
 #include <asyncio/sync/semaphore.hpp>
 
 #include <ostream>
+#include <stdexcept>
 
 namespace asyncio {
 
@@ -16,8 +17,12 @@ auto semaphore::describe_as(const char* kind) const -> std::string {
 auto semaphore::describe() const -> std::string { return describe_as("semaphore"); }
 auto operator<<(std::ostream& os, const semaphore& s) -> std::ostream& { return os << s.describe(); }
 
+void semaphore::throw_negative_value(std::ptrdiff_t value) {
+  throw std::invalid_argument("semaphore: initial value must be >= 0, not " + std::to_string(value));
+}
+
 void bounded_semaphore::throw_over_release() {
-  throw invalid_state_error("bounded_semaphore released too many times");
+  throw std::invalid_argument("bounded_semaphore released too many times");
 }
 auto bounded_semaphore::describe() const -> std::string { return describe_as("bounded_semaphore"); }
 auto operator<<(std::ostream& os, const bounded_semaphore& s) -> std::ostream& { return os << s.describe(); }

@@ -768,7 +768,7 @@ TEST(TaskGroupObject, ChildFailureCancelsSiblingsButNotTheParent) {
     co_await asyncio::sleep(2s);  // the body is not interrupted in the object form
     EXPECT_EQ(cancelled, 1);      // but the sibling was cancelled when the failure happened
     EXPECT_EQ(asyncio::current_task().cancelling(), 0);
-    EXPECT_THROW(tg.create_task(value_after(1s, 0)), asyncio::error);  // shutting down
+    EXPECT_THROW(tg.create_task(value_after(1s, 0)), asyncio::invalid_state_error);  // shutting down
     try {
       co_await tg.join();
       ADD_FAILURE();

@@ -144,6 +144,8 @@ TEST(Wait, DuplicatesAndEmpty) {  // test_wait_duplicate_coroutines, test_wait_e
     EXPECT_TRUE(pending.empty());
     EXPECT_EQ(done.size(), 1u);
     EXPECT_THROW((void)co_await asyncio::wait(std::vector<task_handle<int>>{}), std::invalid_argument);
+    std::vector<task_handle<int>> one{spawn(1s, 1)};
+    EXPECT_THROW((void)co_await asyncio::wait(one, static_cast<asyncio::return_when>(7)), std::invalid_argument);
   }());
 }
 

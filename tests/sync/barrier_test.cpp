@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <vector>
 
 #include "support/sync_helpers.hpp"
@@ -122,6 +123,9 @@ auto cancel_waiter() -> asyncio::task<void> {
 }
 TEST(Barrier, CancelledWaiterLeaves) { run_virtual(cancel_waiter()); }
 
-TEST(Barrier, ZeroPartiesRejected) { EXPECT_THROW(asyncio::barrier(0), asyncio::invalid_state_error); }
+TEST(Barrier, ZeroOrNegativePartiesRejected) {  // Python's ValueError; -4 used to wrap to a huge count
+  EXPECT_THROW(asyncio::barrier(0), std::invalid_argument);
+  EXPECT_THROW(asyncio::barrier(-4), std::invalid_argument);
+}
 
 }  // namespace

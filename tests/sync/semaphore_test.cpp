@@ -2,6 +2,7 @@
 #include <asyncio/sync.hpp>
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <vector>
 
 #include "support/sync_helpers.hpp"
@@ -75,17 +76,24 @@ TEST(Semaphore, CancelledWaitersDoNotHang) { run_virtual(no_hang()); }
 
 auto bounded() -> asyncio::task<void> {
   asyncio::bounded_semaphore s(1);
-  EXPECT_THROW(s.release(), asyncio::invalid_state_error);
+  EXPECT_THROW(s.release(), std::invalid_argument);
   {
     auto g = co_await s.acquire();
     EXPECT_EQ(s.describe(), "<bounded_semaphore locked value=0>");
   }
   EXPECT_EQ(s.value(), 1u);
-  EXPECT_THROW(s.release(), asyncio::invalid_state_error);
+  EXPECT_THROW(s.release(), std::invalid_argument);
   asyncio::bounded_semaphore zero(0);
-  EXPECT_THROW(zero.release(), asyncio::invalid_state_error);
+  EXPECT_THROW(zero.release(), std::invalid_argument);
 }
 TEST(Semaphore, BoundedOverReleaseThrows) { run_virtual(bounded()); }
+
+// Python's Semaphore(-1) raises ValueError; a size_t parameter used to wrap -1 to a huge count.
+TEST(Semaphore, NegativeInitialValueRejected) {
+  EXPECT_THROW(asyncio::semaphore(-1), std::invalid_argument);
+  EXPECT_THROW(asyncio::bounded_semaphore(-1), std::invalid_argument);
+  EXPECT_EQ(asyncio::semaphore(0).value(), 0u);
+}
 
 auto worker(asyncio::semaphore* s, int* inside, int* peak) -> asyncio::task<void> {
   auto g = co_await s->acquire();

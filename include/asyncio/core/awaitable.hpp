@@ -118,7 +118,7 @@ auto as_task(A aw) -> task<await_result_t<A>> {
 /// free lock is taken (or an item got) before create_task returns.
 ///
 /// Cancellation: cancelling the task cancels the wait (see `aw`'s own Cancellation:).
-/// Throws: asyncio::error if no loop runs on this thread.
+/// Throws: invalid_state_error if no loop runs on this thread.
 template <detail::bare_awaitable A>
 auto create_task(A aw, task_options options = {}, std::source_location where = std::source_location::current())
     -> task_handle<await_result_t<A>> {

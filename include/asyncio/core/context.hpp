@@ -44,7 +44,10 @@ auto context_lookup(const context_data* c, std::uint64_t var) noexcept -> const 
 void context_store(context_data& c, std::uint64_t var, std::shared_ptr<const void> value);
 auto new_context_var_id() noexcept -> std::uint64_t;
 [[noreturn]] void throw_context_lookup(const std::string& name);
-[[noreturn]] void throw_bad_token(const char* why);
+/// Python raises RuntimeError for a token used twice and ValueError for one of another variable
+/// or context: invalid_state_error and std::invalid_argument here (docs/python-mapping.md §1).
+[[noreturn]] void throw_used_token();
+[[noreturn]] void throw_foreign_token(const char* why);
 
 /// A private copy of the current context (Python's contextvars.copy_context()), for a call that
 /// runs on another thread (to_thread). Null if the current context holds no value. The copy owns
@@ -136,13 +139,14 @@ class context_var {
     return token;
   }
   /// Restores the value the variable had before the set() that returned `token`.
-  /// Throws: invalid_state_error if the token was used already, belongs to another variable, or
-  /// was created in another task.
+  /// Throws: invalid_state_error if the token was used already (Python's RuntimeError);
+  /// std::invalid_argument if it belongs to another variable or was created in another task
+  /// (Python's ValueError).
   void reset(context_token<T>& token) {
-    if (token.used_) detail::throw_bad_token("the token has already been used once");
-    if (token.var_ != id_) detail::throw_bad_token("the token was created by a different context_var");
+    if (token.used_) detail::throw_used_token();
+    if (token.var_ != id_) detail::throw_foreign_token("the token was created by a different context_var");
     if (token.owner_ != detail::current_context_owner()) {
-      detail::throw_bad_token("the token was created in a different context");
+      detail::throw_foreign_token("the token was created in a different context");
     }
     detail::context_store(detail::writable_context(), id_, std::move(token.old_));
     token.used_ = true;

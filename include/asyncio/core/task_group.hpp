@@ -92,14 +92,14 @@ class task_group {
   /// Starts `coro` as a child task (eagerly unless options say otherwise) and returns its handle
   /// (which may be discarded: the group owns the child).
   ///
-  /// Throws: asyncio::error if the group is shutting down (a child failed or it was cancelled)
-  /// or finished; `coro` is then destroyed without running.
+  /// Throws: invalid_state_error if the group is shutting down (a child failed or it was
+  /// cancelled) or finished (Python's RuntimeError); `coro` is then destroyed without running.
   template <class T>
   auto create_task(task<T> coro, task_options options = {},
                    std::source_location where = std::source_location::current()) -> child_handle<T> {
     if (const char* why = refusal()) {
       discard(coro.release());
-      throw error(why);
+      throw invalid_state_error(why);
     }
     child_handle<T> h(asyncio::create_task(std::move(coro), options, where));
     adopt(h);

@@ -41,18 +41,22 @@ struct wait_result {
 namespace detail {
 /// Parks until `rw` holds for `tasks` or `timeout` passes. Cancels nothing. src/core/wait.cpp.
 auto wait_until(std::vector<task_base*> tasks, std::optional<duration> timeout, return_when rw) -> task<void>;
+/// Throws std::invalid_argument unless `rw` is one of return_when's values. src/core/wait.cpp.
+void check_return_when(return_when rw);
 }  // namespace detail
 
 /// Waits until `rw` holds for `tasks` or `timeout` passes (nullopt = no limit).
 ///
 /// Cancellation: the awaiting task raises cancelled_error; the tasks are not cancelled.
 /// Resumes: on the awaiting task's loop, once the condition holds or at the timeout.
-/// Throws: std::invalid_argument if `tasks` is empty (Python's ValueError).
+/// Throws: std::invalid_argument if `tasks` is empty or `rw` is not one of return_when's values
+/// (Python's ValueError).
 template <class H>
   requires std::is_base_of_v<any_task, H>
 auto wait(std::vector<H> tasks, std::optional<duration> timeout = std::nullopt,
           return_when rw = return_when::all_completed) -> task<wait_result<H>> {
   if (tasks.empty()) throw std::invalid_argument("asyncio::wait: the set of tasks is empty");
+  detail::check_return_when(rw);
   auto distinct = detail::drop_repeated_tasks(tasks);
   co_await detail::wait_until(std::move(distinct.cores), timeout, rw);
   wait_result<H> out;

@@ -2,9 +2,9 @@
 // The live task tree: which tasks exist, what each is doing, and who awaits whom (Python 3.14's
 // `python -m asyncio ps` and `pstree`, tokio-console's task list).
 //
-//   for (const auto& t : asyncio::task_snapshot()) ...   // one row per unfinished task
-//   std::puts(asyncio::format_task_tree().c_str());       // the tree as text
-//   asyncio::dump_task_tree_on_signal(SIGUSR1);            // `kill -USR1 <pid>` prints it to stderr
+//   for (const auto& t : asyncio::task_snapshot()) use(t);   // one row per unfinished task
+//   std::puts(asyncio::format_task_tree().c_str());           // the tree as text
+//   asyncio::dump_task_tree_on_signal(SIGUSR1);                // `kill -USR1 <pid>` prints it to stderr
 //
 // A task is "awaited by" the tasks that wait for its outcome: a `co_await` on its handle, a shield,
 // and the gather / wait / as_completed / task_group that watch it on a task's behalf. The tree puts
@@ -47,7 +47,7 @@ struct task_info {
 /// Every unfinished task of the running loop, oldest first (Python's all_tasks() with what each
 /// one does and who awaits it).
 ///
-/// Throws: asyncio::error if no loop runs on this thread.
+/// Throws: invalid_state_error if no loop runs on this thread.
 /// Thread safety: call on the loop's thread (from a task or a callback).
 [[nodiscard]] auto task_snapshot() -> std::vector<task_info>;
 

@@ -1,6 +1,8 @@
 #pragma once
 // barrier: `parties` tasks wait for each other, then all go on (Python 3.11's asyncio.Barrier).
 //
+// Example (doc-test: compile-only, three tasks run the second line):
+//
 //   asyncio::barrier b(3);
 //   std::size_t index = co_await b.wait();   // 0, 1 or 2: the order of arrival
 //
@@ -31,8 +33,9 @@ struct barrier_statistics {
 /// Thread safety: loop-affine.
 class barrier {
  public:
-  /// Throws: invalid_state_error if parties is 0 (Python's ValueError).
-  explicit barrier(std::size_t parties);
+  /// Signed, so that barrier(-4) is refused rather than wrapped to a huge count.
+  /// Throws: std::invalid_argument if parties < 1 (Python's ValueError).
+  explicit barrier(std::ptrdiff_t parties);
   barrier(const barrier&) = delete;
   auto operator=(const barrier&) -> barrier& = delete;
 

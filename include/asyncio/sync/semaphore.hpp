@@ -30,8 +30,10 @@ class semaphore {
  public:
   using guard = lock_guard<semaphore>;
 
-  /// A semaphore with `value` free units (Python's default is 1).
-  explicit semaphore(std::size_t value = 1) noexcept : value_(value) {}
+  /// A semaphore with `value` free units (Python's default is 1). Signed, so that semaphore(-1) is
+  /// refused rather than wrapped to a huge count.
+  /// Throws: std::invalid_argument if value < 0 (Python's ValueError).
+  explicit semaphore(std::ptrdiff_t value = 1) : value_(checked_value(value)) {}
   semaphore(const semaphore&) = delete;
   auto operator=(const semaphore&) -> semaphore& = delete;
 
@@ -62,6 +64,11 @@ class semaphore {
 
  protected:
   [[nodiscard]] auto describe_as(const char* kind) const -> std::string;
+  [[nodiscard]] static auto checked_value(std::ptrdiff_t value) -> std::size_t {
+    if (value < 0) throw_negative_value(value);
+    return static_cast<std::size_t>(value);
+  }
+  [[noreturn]] static void throw_negative_value(std::ptrdiff_t value);
 
   // Invariant: waiters_ is non-empty only while value_ == 0.
   std::size_t value_;
@@ -87,11 +94,13 @@ class semaphore {
 /// Thread safety: loop-affine.
 class bounded_semaphore : public semaphore {
  public:
-  explicit bounded_semaphore(std::size_t value = 1) noexcept : semaphore(value), bound_(value) {}
+  /// A bounded semaphore with `value` free units, which is also the bound.
+  /// Throws: std::invalid_argument if value < 0 (Python's ValueError).
+  explicit bounded_semaphore(std::ptrdiff_t value = 1) : semaphore(value), bound_(semaphore::value()) {}
 
   /// Returns a unit.
   ///
-  /// Throws: invalid_state_error if every unit is already free (Python's ValueError).
+  /// Throws: std::invalid_argument if every unit is already free (Python's ValueError).
   void release() {
     if (value_ >= bound_) throw_over_release();
     semaphore::release();
