@@ -1,6 +1,6 @@
 #pragma once
 // Networking layer: sockets, streams, servers, UDP, Unix sockets and name resolution, with
-// Python's asyncio names.
+// Python's asyncio names (doc-test: compile-only, it needs example.org and serves forever):
 //
 //   auto [reader, writer] = co_await asyncio::open_connection("example.org", 80);
 //   writer.write("GET / HTTP/1.0\r\n\r\n");
@@ -8,7 +8,7 @@
 //   std::string line = co_await reader.readline();
 //   writer.close(); co_await writer.wait_closed();
 //
-//   auto srv = co_await asyncio::start_server(handle, "127.0.0.1", 8888);   // handle(reader, writer)
+//   auto srv = co_await asyncio::start_server(handle_client, "127.0.0.1", 8888);   // handle_client(reader, writer)
 //   co_await srv.serve_forever();                  // or srv.shutdown(5s) for a graceful stop
 //
 // Pieces, from the bottom up:

@@ -1,6 +1,7 @@
 #pragma once
 // Sync layer: coordinating tasks of one loop (Python's asyncio.Lock, Event, Condition, Semaphore,
-// BoundedSemaphore, Barrier and the queues).
+// BoundedSemaphore, Barrier and the queues), one line each (doc-test: excluded, a synopsis whose
+// lines are alternatives, not one program):
 //
 //   asyncio::lock m;                 auto g = co_await m.acquire();     // async with lock:
 //   asyncio::event e;                co_await e.wait();  e.set();

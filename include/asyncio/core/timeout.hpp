@@ -6,7 +6,7 @@
 //
 //   int r = co_await asyncio::timeout(5s, fetch());            // a coroutine
 //   auto item = co_await asyncio::timeout(5s, q.get());        // an awaiter (core/awaitable.hpp)
-//   int r = co_await asyncio::timeout(5s, [&](asyncio::timeout_scope& cm) -> asyncio::task<int> {
+//   int sum = co_await asyncio::timeout(5s, [&](asyncio::timeout_scope& cm) -> asyncio::task<int> {
 //     int first = co_await fetch();
 //     cm.reschedule(asyncio::get_running_loop().time() + 1s);   // move the deadline
 //     co_return first + co_await fetch();

@@ -1,13 +1,16 @@
 #pragma once
 // ssl_context: TLS settings shared by many connections (Python's ssl.SSLContext), backed by an
-// OpenSSL SSL_CTX. Pass it as open_connection(..., {.ssl = ctx}), start_server(..., {.ssl = ctx})
-// or start_tls(writer, ctx).
+// OpenSSL SSL_CTX. Pass it in the options of open_connection or start_server (connect_options::ssl,
+// server_options::ssl), or to start_tls(writer, ctx). Name the options in a statement of their own:
+// g++ 12 destroys a braced options temporary inside co_await twice (docs/toolchain.md §5.5).
+// Example (doc-test: compile-only, it needs a TLS server and certificate files):
 //
 //   auto ctx = asyncio::ssl_context::client();           // system CAs, verification + host name ON
-//   auto [r, w] = co_await asyncio::open_connection("example.org", 443, {.ssl = ctx});
+//   asyncio::connect_options opts{.ssl = ctx};
+//   auto [r, w] = co_await asyncio::open_connection("example.org", 443, opts);
 //
-//   auto sctx = asyncio::ssl_context::server("cert.pem", "key.pem");
-//   auto srv = co_await asyncio::start_server(handle, "127.0.0.1", 8443, {.ssl = sctx});
+//   asyncio::server_options server_opts{.ssl = asyncio::ssl_context::server("cert.pem", "key.pem")};
+//   auto srv = co_await asyncio::start_server(handle_client, "127.0.0.1", 8443, server_opts);
 //
 // Defaults follow Python's ssl.create_default_context(): a client context verifies the peer's
 // certificate against the system trust store and checks the host name; a server context asks no

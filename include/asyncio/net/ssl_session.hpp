@@ -1,9 +1,11 @@
 #pragma once
 // ssl_session: a finished TLS session that a later connection to the same server can resume
 // (Python's ssl.SSLSession), skipping the certificate exchange and the key agreement's round trip.
+// Example (doc-test: compile-only, it needs a TLS server; opts holds an ssl_context):
 //
 //   auto [r, w] = co_await asyncio::open_connection("db.example", 5433, opts);
-//   ... talk; at least one read, so that a TLS 1.3 server's session ticket has arrived ...
+//   std::string greeting = co_await r.readline();          // at least one read: a TLS 1.3 server's
+//                                                          // session ticket has arrived
 //   std::optional<asyncio::ssl_session> s = w.get_ssl_object()->session();
 //   asyncio::connect_options again = opts;
 //   again.session = s;                                     // nullopt: a full handshake

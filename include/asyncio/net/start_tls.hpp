@@ -2,8 +2,13 @@
 // start_tls: upgrades an open plain connection to TLS in place (STARTTLS in SMTP, IMAP, LDAP,
 // PostgreSQL...; Python 3.11's StreamWriter.start_tls / loop.start_tls).
 //
-//   w.write("STARTTLS\r\n"); ...read the "220 go ahead" reply...
-//   co_await asyncio::start_tls(w, asyncio::ssl_context::client(), {.server_hostname = "mail.example.org"});
+// Example (doc-test: compile-only, it needs a mail server), with the options named in a statement
+// of their own (g++ 12 destroys a braced temporary inside co_await twice, docs/toolchain.md §5.5):
+//
+//   w.write("STARTTLS\r\n");
+//   std::string reply = co_await r.readline();             // "220 go ahead"
+//   asyncio::start_tls_options tls{.server_hostname = "mail.example.org"};
+//   co_await asyncio::start_tls(w, asyncio::ssl_context::client(), tls);
 //   // r and w now read and write plaintext through TLS
 #include <optional>
 #include <string>

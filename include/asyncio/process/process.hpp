@@ -1,7 +1,8 @@
 #pragma once
 // Child processes (Python's asyncio.create_subprocess_exec / create_subprocess_shell and Process).
 //
-//   auto p = co_await asyncio::create_subprocess_exec("ls", "-l", asyncio::process_options{.std_out = asyncio::redirect::pipe});
+//   asyncio::process_options options{.std_out = asyncio::redirect::pipe};   // named: see below
+//   auto p = co_await asyncio::create_subprocess_exec("ls", "-l", options);
 //   while (true) {
 //     std::string line = co_await p.std_out().readline();
 //     if (line.empty()) break;
@@ -9,6 +10,8 @@
 //   int status = co_await p.wait();      // 0, an exit code, or -N if killed by signal N (as Python)
 //
 // stdin/stdout/stderr are C macros, so the members and options are spelled std_in, std_out, std_err.
+// The options are named in a statement of their own, not written as a braced temporary inside the
+// co_await: g++ 12 destroys such a temporary twice (docs/toolchain.md §5.5).
 //
 // How (src/process/process.cpp): posix_spawn (glibc's uses CLONE_VFORK, so no page-table copy and
 // exec errors such as ENOENT come back as exceptions here); every fd this library opens is
@@ -161,8 +164,9 @@ auto create_subprocess_exec(std::string program, std::vector<std::string> args =
                             process_options options = {}) -> task<process>;
 
 /// Python's spelling, create_subprocess_exec(program, *args, ...): the arguments one by one, and
-/// optionally a process_options (anywhere, usually last):
-///   co_await asyncio::create_subprocess_exec("ls", "-l", dir, asyncio::process_options{.std_out = asyncio::redirect::pipe});
+/// optionally a process_options (anywhere, usually last; named, docs/toolchain.md §5.5):
+///   asyncio::process_options options{.std_out = asyncio::redirect::pipe};
+///   auto p = co_await asyncio::create_subprocess_exec("ls", "-l", dir, options);
 /// Prefer it inside co_await with g++ 12: a braced list of strings there ({"-l", dir}) hits a g++ 12
 /// bug ("array used as initializer"; docs/toolchain.md §5.5).
 template <class... A>

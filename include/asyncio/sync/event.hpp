@@ -1,6 +1,8 @@
 #pragma once
 // event: a flag tasks can wait for (Python's asyncio.Event).
 //
+// Example (doc-test: compile-only, the lines run in different tasks):
+//
 //   asyncio::event ready;
 //   co_await ready.wait();     // in one task
 //   ready.set();               // in another: wakes every waiter

@@ -1,17 +1,18 @@
 #pragma once
 // runtime: N event loops on N threads (thread-per-core; default one per hardware thread) sharing one
 // executor for blocking calls. Each loop is an ordinary event_loop: its tasks stay on it, nothing
-// migrates, so everything loop-affine keeps working unchanged. Work crosses loops explicitly:
+// migrates, so everything loop-affine keeps working unchanged. Work crosses loops explicitly
+// (doc-test: compile-only, the lines belong to different threads):
 //
 //   asyncio::runtime rt;                                 // rt.size() loops, running
-//   auto f = rt.spawn(1, job());                         // from any thread: a concurrent_future
-//   int r = rt.block_on(0, job());                       // from a plain thread: run and wait
+//   auto f = rt.spawn(1, compute());                     // from any thread: a concurrent_future
+//   int r = rt.block_on(0, compute());                   // from a plain thread: run and wait
 //   rt.run_on_every_loop([&](std::size_t i) { return serve(i); });   // one task per loop, waited for
-//   co_await asyncio::run_on(rt.loop(1), job());         // from a coroutine on a loop: hand off, await
+//   co_await asyncio::run_on(rt.loop(1), compute());     // from a coroutine on a loop: hand off, await
 //
 // A server per core (networking): on every loop, a coroutine that opens its own listening
 // socket with SO_REUSEPORT on the same port; the kernel spreads connections across the loops, and
-// runtime::current_index() tells each one which loop it is on:
+// runtime::current_index() tells each one which loop it is on (doc-test: compile-only, port 8080):
 //
 //   auto serve(std::uint16_t port) -> asyncio::task<void> {       // runs once on every loop
 //     asyncio::server_options options;
@@ -20,7 +21,7 @@
 //     co_await srv.serve_forever();                                // until cancelled
 //   }
 //   for (std::size_t i = 0; i < rt.size(); ++i) rt.spawn(i, serve(8080));
-//   ...                                                            // rt.stop() cancels them all
+//   rt.stop();                                                     // cancels them all
 //
 // (tests/net/reuse_port_test.cpp checks that connections reach every loop this way.)
 #include <cstddef>
