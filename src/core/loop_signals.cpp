@@ -98,7 +98,7 @@ void wait_for_handlers() noexcept {
 void validate(int sig) {
   if (sig <= 0 || sig >= NSIG) throw std::invalid_argument("invalid signal number " + std::to_string(sig));
   if (sig == SIGKILL || sig == SIGSTOP)
-    throw std::invalid_argument("signal " + std::to_string(sig) + " cannot be caught");
+    throw invalid_state_error("signal " + std::to_string(sig) + " cannot be caught");  // Python's RuntimeError
 }
 
 // Gives `sig` back its previous action. Caller holds g_owner_mutex.
@@ -177,7 +177,7 @@ auto install(event_loop& loop, int sig, detail::unique_function<void()> fn) -> s
     std::lock_guard lock(g_owner_mutex);
     slot_owner& owner = g_owners[sig];
     if (owner.loop && owner.loop != &loop)
-      throw error("signal " + std::to_string(sig) + " is already handled by another event loop");
+      throw invalid_state_error("signal " + std::to_string(sig) + " is already handled by another event loop");
     signal_slot& slot = g_slots[sig];
     slot.exit_on_repeat.store(false);  // a user handler replaces run()'s Ctrl-C handling
     if (!owner.loop) {
@@ -233,7 +233,7 @@ auto uninstall(event_loop& loop, int sig, std::uint64_t token) -> bool {
 }  // namespace
 
 void event_loop::set_signal_handler(int sig, detail::unique_function<void()> fn) {
-  if (closed_) throw error("event loop is closed");
+  if (closed_) throw invalid_state_error("event loop is closed");
   (void)install(*this, sig, std::move(fn));
 }
 

@@ -319,7 +319,7 @@ thread_pool::~thread_pool() { (void)shutdown(true); }
 void thread_pool::post(detail::pool_job& job) {
   detail::pool_core& core = *core_;
   if (!core.accepting.load(std::memory_order_acquire)) [[unlikely]]
-    throw error("cannot run new jobs on an executor that was shut down");
+    throw invalid_state_error("cannot run new jobs on an executor that was shut down");
   // While the overflow list is non-empty, append there so that jobs keep their order.
   if (core.overflow_count.load(std::memory_order_relaxed) > 0 || !core.try_enqueue(&job)) [[unlikely]]
     core.push_overflow(&job);

@@ -56,7 +56,7 @@ auto make_shutdown_error() noexcept -> std::exception_ptr {
 auto default_executor(event_loop& loop) -> executor& {
   loop_threads_state& st = state_of(loop);
   if (!st.default_executor) {
-    if (loop.is_closed()) throw error("event loop is closed");
+    if (loop.is_closed()) throw invalid_state_error("event loop is closed");
     thread_pool_options options;
     options.threads = default_executor_threads();
     st.default_executor = std::make_shared<thread_pool>(std::move(options));

@@ -105,8 +105,8 @@ TEST(Signal, ReplacingAHandlerKeepsOneRegistration) {
 
 TEST(Signal, InvalidSignalsAreRejected) {
   asyncio::event_loop loop;
-  EXPECT_THROW(loop.add_signal_handler(SIGKILL, [] {}), std::invalid_argument);
-  EXPECT_THROW(loop.add_signal_handler(SIGSTOP, [] {}), std::invalid_argument);
+  EXPECT_THROW(loop.add_signal_handler(SIGKILL, [] {}), asyncio::invalid_state_error);  // Python: RuntimeError
+  EXPECT_THROW(loop.add_signal_handler(SIGSTOP, [] {}), asyncio::invalid_state_error);
   EXPECT_THROW(loop.add_signal_handler(0, [] {}), std::invalid_argument);
   EXPECT_THROW(loop.add_signal_handler(NSIG, [] {}), std::invalid_argument);
   EXPECT_FALSE(loop.remove_signal_handler(SIGKILL));
@@ -117,7 +117,7 @@ TEST(Signal, OneLoopPerSignal) {
   asyncio::event_loop a;
   asyncio::event_loop b;
   a.add_signal_handler(SIGUSR1, [] {});
-  EXPECT_THROW(b.add_signal_handler(SIGUSR1, [] {}), asyncio::error);
+  EXPECT_THROW(b.add_signal_handler(SIGUSR1, [] {}), asyncio::invalid_state_error);
   EXPECT_TRUE(a.remove_signal_handler(SIGUSR1));
   b.add_signal_handler(SIGUSR1, [] {});
   EXPECT_TRUE(b.remove_signal_handler(SIGUSR1));

@@ -14,7 +14,7 @@ template <class T>
 auto event_loop::run_until_complete(task<T> t) -> T {
   task_handle<T> main = detail::start_main_task(*this, std::move(t));
   run_forever();
-  if (!main.done()) throw error("event loop stopped before the task completed");
+  if (!main.done()) throw invalid_state_error("event loop stopped before the task completed");
   return main.take_result();
 }
 

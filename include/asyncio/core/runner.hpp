@@ -115,8 +115,8 @@ class runner {
   ///   cancellation and returned, run() returns its value.
   /// Throws: whatever `main` throws (cancelled_error if it was cancelled other than by Ctrl-C);
   ///   keyboard_interrupt as above; invalid_state_error if called while an event loop runs on
-  ///   this thread or after close(), before `main` started (it is then destroyed unrun); asyncio::error
-  ///   if the loop was stopped (loop.stop()) before `main` finished.
+  ///   this thread or after close(), before `main` started (it is then destroyed unrun), and if
+  ///   the loop was stopped (loop.stop()) before `main` finished (Python's RuntimeError).
   template <class T>
   auto run(task<T> main) -> T {
     check_can_run();
@@ -128,7 +128,7 @@ class runner {
       // becomes KeyboardInterrupt.
       if (sigint.interrupted() && main_task.cancelled() && main_task.uncancel() == 0) throw keyboard_interrupt();
     }
-    if (!main_task.done()) throw error("event loop stopped before the task completed");
+    if (!main_task.done()) throw invalid_state_error("event loop stopped before the task completed");
     return main_task.take_result();
   }
 

@@ -96,7 +96,7 @@ struct cross_call {
   static void on_start(remote_item* r, bool discard) noexcept {
     cross_call* c = static_cast<item*>(r)->call;
     if (discard) {
-      c->error = std::make_exception_ptr(asyncio::error("run_on: the target loop is closed"));
+      c->error = std::make_exception_ptr(invalid_state_error("run_on: the target loop is closed"));
       c->finish_on_target();
       return;
     }

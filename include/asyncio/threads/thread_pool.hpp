@@ -44,7 +44,7 @@ struct shutdown_report {
   /// Worker threads still inside a call when the timeout expired; detached, they finish it in the
   /// background and then exit.
   std::size_t abandoned_threads = 0;
-  /// Queued jobs that never ran (their awaiters receive asyncio::error).
+  /// Queued jobs that never ran (their awaiters receive invalid_state_error).
   std::size_t dropped_jobs = 0;
 };
 
@@ -68,7 +68,7 @@ class executor {
   virtual ~executor() = default;
 
   /// Low level: queues `job`; it will run on some thread of this executor.
-  /// Throws: asyncio::error if the executor was shut down (the job is then not queued).
+  /// Throws: invalid_state_error if the executor was shut down (the job is then not queued).
   virtual void post(detail::pool_job& job) = 0;
 
   /// Stops accepting jobs; with `wait`, runs the queued jobs and waits for the workers, at most

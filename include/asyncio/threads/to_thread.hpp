@@ -245,7 +245,8 @@ auto offload(executor* ex, bool copy_context, F fn, A... args) {
 ///   worker started it is skipped.
 /// Resumes: on the awaiting task's loop, after the call returned or threw on the worker.
 /// Thread safety: await on a loop thread; fn runs on a worker thread.
-/// Throws: whatever fn throws (rethrown in the awaiter); asyncio::error if the executor was shut down.
+/// Throws: whatever fn throws (rethrown in the awaiter); invalid_state_error if the executor was
+/// shut down.
 template <class F, class... A>
 auto to_thread(F fn, A... args) -> task<detail::offload_result_t<F, A...>> {
   co_return co_await detail::offload(nullptr, true, std::move(fn), std::move(args)...);
@@ -257,7 +258,7 @@ auto to_thread(F fn, A... args) -> task<detail::offload_result_t<F, A...>> {
 /// Cancellation: as to_thread.
 /// Resumes: on the awaiting task's loop.
 /// Thread safety: await on a loop thread; fn runs on one of ex's threads.
-/// Throws: whatever fn throws; asyncio::error if ex was shut down.
+/// Throws: whatever fn throws; invalid_state_error if ex was shut down.
 template <class F, class... A>
 auto run_in_executor(executor& ex, F fn, A... args) -> task<detail::offload_result_t<F, A...>> {
   co_return co_await detail::offload(&ex, false, std::move(fn), std::move(args)...);
@@ -295,7 +296,7 @@ auto run_in_executor(std::nullptr_t, F fn, A... args) -> task<detail::offload_re
 /// The default executor of `loop`, created on first use: a thread_pool of
 /// default_executor_threads() threads, unless set_default_executor() replaced it.
 /// Thread safety: loop-affine.
-/// Throws: asyncio::error if the loop is closed and has none yet; whatever starting the threads throws.
+/// Throws: invalid_state_error if the loop is closed and has none yet; whatever starting the threads throws.
 [[nodiscard]] auto get_default_executor(event_loop& loop) -> executor&;
 
 /// Replaces the default executor of `loop` (Python's loop.set_default_executor). With
