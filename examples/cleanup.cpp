@@ -22,7 +22,6 @@
 #include <string>
 
 #include <asyncio/asyncio.hpp>
-#include <asyncio/core/cleanup.hpp>  // not in the umbrella headers yet
 
 using namespace std::chrono_literals;
 

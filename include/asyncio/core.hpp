@@ -22,6 +22,8 @@
 // (`co_await asyncio::wait_for(ev.wait(), 5s)`, `gather(q.get(), m.acquire())`): see awaitable.hpp.
 //   asyncio::with_task_group(fn)    structured concurrency with Python's TaskGroup semantics;
 //   asyncio::task_group tg; ... co_await tg.join();   the simple object form (see task_group.hpp)
+//   asyncio::with_cleanup(body, cleanup, 2s)   Python's `finally: await cleanup()`: the cleanup
+//                                   runs however the body ends, shielded, with a deadline
 //
 // Async generators and task-local values:
 //   asyncio::generator<T>           `co_yield` values; `while (auto v = co_await gen.next())` is `async for`
@@ -30,6 +32,7 @@
 //                                   create_task copies the creator's values into the new task
 #include <asyncio/core/as_completed.hpp>
 #include <asyncio/core/awaitable.hpp>
+#include <asyncio/core/cleanup.hpp>
 #include <asyncio/core/clock.hpp>
 #include <asyncio/core/context.hpp>
 #include <asyncio/core/event_loop.hpp>

@@ -6,7 +6,6 @@
 //   #include <chrono>
 //   #include <cstdio>
 //   #include <asyncio/asyncio.hpp>
-//   #include <asyncio/core/cleanup.hpp>
 //   using namespace std::chrono_literals;
 //
 //   auto ship_order() -> asyncio::task<int> {
