@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -132,6 +133,40 @@ TEST(Sleep, HugeDelaysSaturateInsteadOfOverflowing) {
   virtual_clock clk;
   asyncio::run(huge_main(), {.clock = &clk});
   EXPECT_EQ(clk.elapsed(), 1s);
+}
+
+// sleep(delay, result): Python's asyncio.sleep(delay, result).
+auto sleep_result_main(virtual_clock* clk) -> asyncio::task<> {
+  auto t0 = clk->now();
+  int v = co_await asyncio::sleep(2s, 42);
+  EXPECT_EQ(v, 42);
+  EXPECT_EQ(clk->now() - t0, 2s);
+  std::string s = co_await asyncio::sleep(0s, std::string("yielded"));  // a yield, then the result
+  EXPECT_EQ(s, "yielded");
+  std::unique_ptr<int> p = co_await asyncio::sleep(1ms, std::make_unique<int>(7));  // move-only
+  EXPECT_EQ(*p, 7);
+  // The deadline is taken at the call, as for sleep(delay).
+  t0 = clk->now();
+  asyncio::task<int> later = asyncio::sleep(5s, 1);
+  co_await asyncio::sleep(3s);
+  int one = co_await std::move(later);
+  EXPECT_EQ(one, 1);
+  EXPECT_EQ(clk->now() - t0, 5s);
+  // Cancellation: as sleep(delay).
+  t0 = clk->now();
+  bool timed_out = false;
+  try {
+    (void)co_await asyncio::wait_for(asyncio::sleep(10s, 3), 1s);
+  } catch (const asyncio::timeout_error&) {
+    timed_out = true;
+  }
+  EXPECT_TRUE(timed_out);
+  EXPECT_EQ(clk->now() - t0, 1s);
+}
+
+TEST(Sleep, WithResultReturnsIt) {
+  virtual_clock clk;
+  asyncio::run(sleep_result_main(&clk), {.clock = &clk});
 }
 
 }  // namespace

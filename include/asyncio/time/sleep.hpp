@@ -3,6 +3,7 @@
 // task goes to the back of the ready queue (Python's bare `yield` in asyncio.sleep(0)).
 #include <coroutine>
 #include <cstdint>
+#include <utility>
 
 #include <asyncio/core/clock.hpp>
 #include <asyncio/core/task.hpp>
@@ -97,6 +98,29 @@ template <class Rep, class Period>
   constexpr std::chrono::duration<double> forever = std::chrono::hours(24 * 365 * 100);
   if (std::chrono::duration<double>(delay) >= forever) return detail::sleep_awaiter(time_point::max(), false);
   return detail::sleep_awaiter(get_running_loop().time() + std::chrono::ceil<duration>(delay), false);
+}
+
+namespace detail {
+template <class T>
+auto sleep_then(sleep_awaiter wait, T result) -> task<T> {
+  co_await std::move(wait);
+  co_return std::move(result);
+}
+}  // namespace detail
+
+/// Suspends the calling task for `delay`, then returns `result` (Python's asyncio.sleep(delay,
+/// result)). The deadline is taken when sleep() is called, as for sleep(delay); `result` is kept
+/// (moved) in the returned lazy task until it is awaited.
+///
+///   int answer = co_await asyncio::sleep(10ms, 42);
+///
+/// Cancellation: as sleep(delay): raises cancelled_error and releases the timer; `result` is
+/// destroyed with the task.
+/// Resumes: on the task's loop.
+/// Throws: std::bad_alloc (the task's frame).
+template <class Rep, class Period, class T>
+[[nodiscard]] auto sleep(std::chrono::duration<Rep, Period> delay, T result) -> task<T> {
+  return detail::sleep_then<T>(sleep(delay), std::move(result));
 }
 
 }  // namespace asyncio
