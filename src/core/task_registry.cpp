@@ -3,9 +3,11 @@
 // frames and ownership").
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/task.hpp>
+#include <asyncio/core/task_handle.hpp>
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 
 namespace asyncio {
 namespace {
@@ -50,7 +52,26 @@ void event_loop::release_deferred() noexcept {
   }
 }
 
+// Out of line and only with a factory installed: start_task's common path stays one branch (W1).
+auto event_loop::apply_task_factory(detail::task_core& t, bool eager) noexcept -> bool {
+  task_creation c{any_task(&t), eager};
+  try {
+    task_factory_(*this, c);
+  } catch (...) {
+    try {
+      exception_context ctx("Exception in the task factory", std::current_exception());
+      ctx.task_name = t.task_name();
+      call_exception_handler(ctx);
+    } catch (...) {  // no memory for the report: the task still starts
+    }
+    return eager;
+  }
+  // As CPython's Task: an eager start needs a running loop; otherwise the task is scheduled.
+  return c.eager && running_;
+}
+
 void event_loop::start_task(detail::task_core& t, bool eager) {
+  if (task_factory_) [[unlikely]] eager = apply_task_factory(t, eager);
   // Eager starts nest on the C++ stack (a task eagerly creating a task...); past a bounded depth
   // the new task is scheduled instead, so recursion through create_task cannot overflow.
   if (!eager || eager_depth_ >= max_eager_depth) {

@@ -200,4 +200,71 @@ auto move_only_main() -> asyncio::task<int> {
 
 TEST(Future, MoveOnlyValue) { EXPECT_EQ(run_virtual(move_only_main()), 42); }
 
+// remove_done_callback (Python's Future.remove_done_callback): by the handle add_done_callback
+// returned; the count removed; nothing to remove once the callbacks were scheduled.
+auto remove_callback_main() -> asyncio::task<> {
+  asyncio::future<int> f;
+  std::vector<int> ran;
+  asyncio::callback_handle a = f.add_done_callback([&ran] { ran.push_back(1); });
+  asyncio::callback_handle b = f.add_done_callback([&ran] { ran.push_back(2); });
+  asyncio::callback_handle c = f.add_done_callback([&ran] { ran.push_back(3); });
+  EXPECT_TRUE(a && b && c);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(f.remove_done_callback(b), 1U);
+  EXPECT_EQ(f.remove_done_callback(b), 0U);                        // gone already
+  EXPECT_EQ(f.remove_done_callback(asyncio::callback_handle{}), 0U);  // names nothing
+  asyncio::future<int> other;
+  EXPECT_EQ(other.remove_done_callback(a), 0U);  // another future's callback
+  f.set_result(1);
+  EXPECT_EQ(f.remove_done_callback(c), 0U);  // scheduled already
+  co_await asyncio::sleep(0s);
+  EXPECT_EQ(ran, (std::vector<int>{1, 3}));
+}
+
+TEST(Future, RemoveDoneCallback) { run_virtual(remove_callback_main()); }
+
+// A callback may take the future, as Python's do (`fut.add_done_callback(lambda f: ...)`).
+auto callback_gets_future_main() -> asyncio::task<> {
+  std::vector<std::string> seen;
+  {
+    asyncio::future<int> f;
+    f.add_done_callback([&seen](const asyncio::future<int>& done) { seen.push_back(std::to_string(done.result())); });
+    f.add_done_callback([&seen] { seen.emplace_back("plain"); });
+    f.set_result(7);
+  }  // the callback keeps the future alive until it ran
+  asyncio::future<void> v;
+  v.add_done_callback([&seen](asyncio::future<void> done) { seen.emplace_back(done.cancelled() ? "cancelled" : "?"); });
+  v.cancel();
+  // Removing a callback that holds the future releases it (ASan would report a leak otherwise).
+  asyncio::future<int> never;
+  auto h = never.add_done_callback([](const asyncio::future<int>&) {});
+  EXPECT_EQ(never.remove_done_callback(h), 1U);
+  // Added when already done: scheduled at once, with the future.
+  asyncio::future<int> done_already;
+  done_already.set_result(3);
+  auto late = done_already.add_done_callback([&seen](const asyncio::future<int>& d) { seen.push_back(std::to_string(d.result())); });
+  EXPECT_TRUE(late);
+  EXPECT_EQ(done_already.remove_done_callback(late), 0U);
+  co_await asyncio::sleep(0s);
+  EXPECT_EQ(seen, (std::vector<std::string>{"7", "plain", "cancelled", "3"}));
+}
+
+TEST(Future, DoneCallbackReceivesTheFuture) { run_virtual(callback_gets_future_main()); }
+
+// loop.create_future() (Python's preferred way to make a future).
+auto create_future_main() -> asyncio::task<> {
+  asyncio::event_loop& loop = asyncio::get_running_loop();
+  asyncio::future<int> f = loop.create_future<int>();
+  asyncio::future<> v = loop.create_future();
+  loop.call_later(1s, [f, v]() mutable {
+    f.set_result(5);
+    v.set_result();
+  });
+  int r = co_await f;
+  co_await v;
+  EXPECT_EQ(r, 5);
+}
+
+TEST(Future, LoopCreateFuture) { run_virtual(create_future_main()); }
+
 }  // namespace

@@ -406,4 +406,54 @@ auto recursive_create(int n) -> asyncio::task<int> {
 
 TEST(CreateTask, EagerStartsNestedDeeplyDoNotOverflow) { EXPECT_EQ(run_virtual(recursive_create(20000)), 20000); }
 
+// Task.remove_done_callback, and callbacks that take the task (Python passes it).
+
+auto task_callbacks_main() -> asyncio::task<> {
+  std::vector<std::string> seen;
+  asyncio::task_handle<int> h = asyncio::create_task(value_after(1s, 9));
+  h.add_done_callback([&seen](const asyncio::task_handle<int>& t) { seen.push_back("typed " + std::to_string(t.result())); });
+  asyncio::any_task any = h;
+  any.add_done_callback([&seen](const asyncio::any_task& t) { seen.push_back(t.done() ? "any" : "?"); });
+  auto removed = h.add_done_callback([&seen] { seen.emplace_back("removed"); });
+  EXPECT_EQ(h.remove_done_callback(removed), 1U);
+  EXPECT_EQ(any.remove_done_callback(removed), 0U);
+  (void)co_await h;
+  EXPECT_EQ(h.remove_done_callback(removed), 0U);
+  co_await asyncio::sleep(0s);
+  EXPECT_EQ(seen, (std::vector<std::string>{"typed 9", "any"}));
+}
+
+TEST(TaskHandle, RemoveDoneCallbackAndCallbacksThatTakeTheTask) { run_virtual(task_callbacks_main()); }
+
+// loop.create_task: on that loop; scheduled, not started, while the loop is not running.
+auto record_start(std::vector<std::string>* log, std::string name) -> asyncio::task<int> {
+  log->push_back(name);
+  co_await asyncio::sleep(0s);
+  co_return static_cast<int>(name.size());
+}
+
+auto await_handle(asyncio::task_handle<int> t) -> asyncio::task<int> { co_return co_await t; }
+
+TEST(TaskHandle, LoopCreateTaskOnALoopNotRunning) {
+  asyncio::event_loop loop;
+  std::vector<std::string> log;
+  asyncio::task_handle<int> t = loop.create_task(record_start(&log, "early"), asyncio::task_options{.name = "early"});
+  EXPECT_TRUE(log.empty());  // not started: the loop does not run
+  EXPECT_EQ(t.get_name(), "early");
+  EXPECT_EQ(&t.get_loop(), &loop);
+  EXPECT_EQ(loop.run_until_complete(await_handle(t)), 5);
+  EXPECT_EQ(log, (std::vector<std::string>{"early"}));
+  loop.close();
+}
+
+auto loop_create_task_main() -> asyncio::task<> {
+  std::vector<std::string> log;
+  asyncio::task_handle<int> t = asyncio::get_running_loop().create_task(record_start(&log, "eager"));
+  EXPECT_EQ(log, (std::vector<std::string>{"eager"}));  // eager by default on a running loop
+  int n = co_await t;
+  EXPECT_EQ(n, 5);
+}
+
+TEST(TaskHandle, LoopCreateTaskOnTheRunningLoop) { run_virtual(loop_create_task_main()); }
+
 }  // namespace

@@ -29,6 +29,18 @@ namespace asyncio {
 class event_loop;
 template <class T>
 class task;
+template <class T>
+class task_handle;
+template <class T>
+class future;
+struct task_options;
+struct task_creation;
+
+/// A task factory (Python's loop.set_task_factory): called for every task created on its loop,
+/// after the task was made and named and before it starts. It may rename the task, make it eager
+/// or lazy (task_creation::eager), add done callbacks or keep a handle to observe it (core/task_handle.hpp
+/// defines task_creation, eager_task_factory, lazy_task_factory and create_eager_task_factory).
+using task_factory = std::function<void(event_loop&, task_creation&)>;
 
 namespace detail {
 
@@ -50,7 +62,78 @@ struct callback_node : timer_target {
   }
 };
 
+/// The shared state of a threadsafe_handle and its callback: whether the callback started or was
+/// cancelled, decided once by a compare-exchange so that cancel() and the loop cannot both win.
+struct threadsafe_flag {
+  static constexpr std::uint8_t pending = 0, started = 1, cancelled = 2;
+  std::atomic<std::uint32_t> refs{1};
+  std::atomic<std::uint8_t> state{pending};
+
+  void add_ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  /// Moves pending to `to`; false if the callback started or was cancelled already.
+  auto claim(std::uint8_t to) noexcept -> bool {
+    std::uint8_t expected = pending;
+    return state.compare_exchange_strong(expected, to, std::memory_order_acq_rel);
+  }
+};
+
+/// The callback call_soon_threadsafe queues: runs `fn` unless its handle cancelled it first.
+struct threadsafe_call {
+  threadsafe_flag* flag;
+  unique_function<void()> fn;
+  threadsafe_call(threadsafe_flag* f, unique_function<void()> g) noexcept : flag(f), fn(std::move(g)) { flag->add_ref(); }
+  threadsafe_call(threadsafe_call&& o) noexcept : flag(std::exchange(o.flag, nullptr)), fn(std::move(o.fn)) {}
+  threadsafe_call(const threadsafe_call&) = delete;
+  auto operator=(const threadsafe_call&) -> threadsafe_call& = delete;
+  ~threadsafe_call() {
+    if (flag) flag->release();
+  }
+  void operator()() {
+    if (flag->claim(threadsafe_flag::started)) fn();
+  }
+};
+
 }  // namespace detail
+
+/// A callback scheduled with call_soon_threadsafe (Python's asyncio.Handle as that call returns
+/// it). Copyable; cancel() prevents the callback from running if it has not started yet.
+///
+/// Thread safety: every member may be called from any thread, concurrently with the loop running
+/// the callback: cancel() and the start of the callback are decided by one atomic operation, so
+/// exactly one of them wins.
+class threadsafe_handle {
+ public:
+  threadsafe_handle() noexcept = default;
+  /// For the library: adopts one reference to `flag`.
+  explicit threadsafe_handle(detail::threadsafe_flag* flag) noexcept : flag_(flag) {}
+  threadsafe_handle(const threadsafe_handle& o) noexcept : flag_(o.flag_) {
+    if (flag_) flag_->add_ref();
+  }
+  threadsafe_handle(threadsafe_handle&& o) noexcept : flag_(std::exchange(o.flag_, nullptr)) {}
+  auto operator=(threadsafe_handle o) noexcept -> threadsafe_handle& {
+    std::swap(flag_, o.flag_);
+    return *this;
+  }
+  ~threadsafe_handle() {
+    if (flag_) flag_->release();
+  }
+  /// Prevents the callback from running if it has not started. Returns true if this call
+  /// prevented it; false if it started (or ran) already or was cancelled before (Python's
+  /// Handle.cancel() returns None). The callable itself is destroyed on the loop's thread, when the
+  /// loop takes the cancelled callback off its queue (or closes).
+  auto cancel() noexcept -> bool { return flag_ && flag_->claim(detail::threadsafe_flag::cancelled); }
+  /// True once cancel() prevented the callback.
+  [[nodiscard]] auto cancelled() const noexcept -> bool {
+    return flag_ && flag_->state.load(std::memory_order_acquire) == detail::threadsafe_flag::cancelled;
+  }
+
+ private:
+  friend class event_loop;
+  detail::threadsafe_flag* flag_ = nullptr;
+};
 
 /// A callback scheduled with call_soon (Python's asyncio.Handle). Copyable; cancel() prevents the
 /// callback from running if it has not run yet.
@@ -167,12 +250,52 @@ class event_loop {
   auto call_at(time_point when, F&& fn, A&&... args) -> timer_handle {
     return timer_handle(add_timer_node(when, make_node(std::forward<F>(fn), std::forward<A>(args)...)));
   }
-  /// Thread-safe: schedules fn(args...) on this loop from any thread and wakes it.
-  /// Throws asyncio::error if the loop is closed.
+  /// Thread-safe: schedules fn(args...) on this loop from any thread and wakes it. Returns a
+  /// handle whose cancel(), from any thread, prevents the call if it has not started yet.
+  /// Throws invalid_state_error if the loop is closed; std::bad_alloc.
+  ///
+  /// Thread safety: any thread. A callback that captures loop-affine objects (futures, task
+  /// handles) must be made where copying them is safe; it is destroyed on the loop's thread.
   template <class F, class... A>
-  void call_soon_threadsafe(F&& fn, A&&... args) {
-    enqueue_threadsafe(make_node(std::forward<F>(fn), std::forward<A>(args)...));
+  auto call_soon_threadsafe(F&& fn, A&&... args) -> threadsafe_handle {
+    threadsafe_handle h(new detail::threadsafe_flag);
+    detail::callback_node* node = make_node(std::forward<F>(fn), std::forward<A>(args)...);
+    node->fn = detail::threadsafe_call(h.flag_, std::move(node->fn));  // one more reference
+    enqueue_threadsafe(node);
+    return h;
   }
+
+  /// A new pending future for code running on this loop (Python's loop.create_future()).
+  /// Defined in <asyncio/core/future.hpp>.
+  /// Throws: std::bad_alloc.
+  template <class T = void>
+  auto create_future() -> future<T>;
+  /// Makes `coro` a task on this loop (Python's loop.create_task): as asyncio::create_task, but
+  /// on this loop rather than the running one, and, as CPython, a task created while the loop is
+  /// not running is scheduled (it starts once the loop runs) even if `options.eager` asks for an
+  /// eager start. The task factory (set_task_factory) applies. Defined in
+  /// <asyncio/core/task_handle.hpp>.
+  /// Thread safety: loop-affine (from another thread use run_coroutine_threadsafe).
+  /// Throws: std::bad_alloc, what the coroutine throws in its eager start.
+  template <class T>
+  auto create_task(task<T> coro, std::source_location where = std::source_location::current()) -> task_handle<T>;
+  template <class T>
+  auto create_task(task<T> coro, const task_options& options,
+                   std::source_location where = std::source_location::current()) -> task_handle<T>;
+
+  /// Installs `factory` (Python's loop.set_task_factory): from now on it is called for every task
+  /// created on this loop (asyncio::create_task, loop.create_task, task groups, gather's and
+  /// shield's child tasks, eager_task), after the task was named and before it starts; an empty
+  /// factory restores the default. It sees the task and may change whether it starts eagerly
+  /// (task_creation in core/task_handle.hpp; eager_task_factory and lazy_task_factory are
+  /// Python's constants). Limits (C++ is typed where Python is not): the factory cannot replace
+  /// the task or wrap its coroutine, because task<T> differs for every T; it receives the task
+  /// type-erased (any_task). An exception it throws goes to the exception handler and the task
+  /// starts as it would have.
+  /// Thread safety: loop-affine.
+  void set_task_factory(task_factory factory) { task_factory_ = std::move(factory); }
+  /// The installed task factory; empty if none (Python's get_task_factory() returns None).
+  [[nodiscard]] auto get_task_factory() const noexcept -> const task_factory& { return task_factory_; }
 
   /// The current time on the loop's clock (Python's loop.time()).
   [[nodiscard]] auto time() const noexcept -> time_point {
@@ -182,18 +305,19 @@ class event_loop {
   // ---- running ---------------------------------------------------------------------------
 
   /// Runs until stop() is called.
-  /// Throws asyncio::error if the loop is closed or running, or another loop runs on this thread.
+  /// Throws invalid_state_error if the loop is closed or running, or another loop runs on this
+  /// thread (Python's RuntimeError).
   void run_forever();
   /// Runs until `t` (made a task) completes; returns its result or rethrows its exception.
   /// Defined in <asyncio/core/run.hpp>.
-  /// Throws: as run_forever() (before `t` runs or is registered), and asyncio::error if the loop
-  /// was stopped before the task finished.
+  /// Throws: as run_forever() (before `t` runs or is registered), and invalid_state_error if the
+  /// loop was stopped before the task finished.
   template <class T>
   auto run_until_complete(task<T> t) -> T;
   /// Makes run_forever()/run_until_complete() return after the current iteration.
   void stop() noexcept { stopping_ = true; }
   /// Closes the loop: pending callbacks are dropped, unfinished tasks are reported and destroyed.
-  /// Throws asyncio::error if the loop is running (Python raises RuntimeError).
+  /// Throws invalid_state_error if the loop is running (Python raises RuntimeError).
   void close();
   [[nodiscard]] auto is_running() const noexcept -> bool { return running_; }
   [[nodiscard]] auto is_closed() const noexcept -> bool { return closed_; }
@@ -232,8 +356,9 @@ class event_loop {
   /// handler this loop had for `sig` (Python's loop.add_signal_handler). Signals of one number that
   /// arrive before the loop gets to them are coalesced into one call, as the kernel does anyway.
   /// Thread safety: loop-affine. Each signal number belongs to at most one loop at a time.
-  /// Throws: std::invalid_argument for an invalid number, SIGKILL or SIGSTOP; asyncio::error if
-  /// another loop handles `sig`; os_error if sigaction fails.
+  /// Throws: std::invalid_argument for an invalid number (Python's ValueError);
+  /// invalid_state_error for SIGKILL or SIGSTOP, or if another loop handles `sig` (Python's
+  /// RuntimeError); os_error if sigaction fails.
   template <class F, class... A>
   void add_signal_handler(int sig, F&& fn, A&&... args) {
     if constexpr (sizeof...(A) == 0) {
@@ -291,6 +416,7 @@ class event_loop {
   auto add_timer_node(time_point when, detail::callback_node* node) -> detail::callback_node*;
   void enqueue_threadsafe(detail::callback_node* node);
   void check_thread_slow(const char* what) const noexcept;
+  [[gnu::noinline]] auto apply_task_factory(detail::task_core& t, bool eager) noexcept -> bool;
   void set_signal_handler(int sig, detail::unique_function<void()> fn);
 
   void run_once();
@@ -354,9 +480,10 @@ class event_loop {
   duration slow_callback_duration_ = std::chrono::milliseconds(100);
   exception_handler handler_;
   std::thread::id owner_;
+  task_factory task_factory_;  // set_task_factory; empty: none
 };
 
-/// The loop running on this thread. Throws asyncio::error if there is none (Python's
+/// The loop running on this thread. Throws invalid_state_error if there is none (Python's
 /// get_running_loop raises RuntimeError).
 auto get_running_loop() -> event_loop&;
 

@@ -2,6 +2,8 @@
 // future<T>: a result that will be set later (Python's asyncio.Future). Low-level: most code awaits
 // tasks; futures bridge callback-style code (call_later, add_reader, other threads via
 // call_soon_threadsafe) into coroutines.
+#include <concepts>
+#include <cstddef>
 #include <exception>
 #include <optional>
 #include <string>
@@ -103,7 +105,33 @@ class future {
     return state_->take_exception_ptr();
   }
   /// Runs fn() via call_soon once the future is done (at once, via call_soon, if already done).
-  void add_done_callback(detail::unique_function<void()> fn) { state_->add_done_callback(std::move(fn)); }
+  /// `fn` takes no argument, or the future (as Python's `fut.add_done_callback(lambda f: ...)`):
+  /// then it is called with a copy of this future, which the callback holds until it ran or was
+  /// removed (so a future nobody completes stays allocated while such a callback waits on it). A
+  /// callable that accepts both forms is called without argument. Returns the handle
+  /// remove_done_callback takes (callback_handle says why a handle and not the callable).
+  /// Throws: std::bad_alloc.
+  ///
+  ///   asyncio::future<int> f;
+  ///   asyncio::callback_handle h = f.add_done_callback([](const asyncio::future<int>& done) { (void)done.result(); });
+  ///   f.remove_done_callback(h);  // returns 1: it had not run yet
+  template <class F>
+    requires std::invocable<F&> || std::invocable<F&, const future&>
+  auto add_done_callback(F fn) -> callback_handle {
+    if constexpr (std::invocable<F&>) {
+      return callback_handle(state_->add_done_callback_with_id(detail::unique_function<void()>(std::move(fn))));
+    } else {
+      return callback_handle(state_->add_done_callback_with_id(
+          detail::unique_function<void()>([self = *this, f = std::move(fn)]() mutable { f(std::as_const(self)); })));
+    }
+  }
+  /// Removes the callback `h` names if it has not been scheduled yet (Python's
+  /// Future.remove_done_callback). Returns the number removed: 1, or 0 if it already ran, is
+  /// scheduled to run (the future is done) or belongs to another future.
+  auto remove_done_callback(callback_handle h) noexcept -> std::size_t { return state_->remove_done_callback(h.id()); }
+
+  /// For the library's combinators (shield): the shared state.
+  [[nodiscard]] auto core() const noexcept -> detail::future_base* { return state_; }
 
   /// Awaiter of a future: only the completion_wait (32 bytes); the source is the state (W3, docs/benchmarks.md §2.3).
   /// Take: `co_await std::move(f)` moves the value out (required for a move-only T); a template
@@ -135,5 +163,11 @@ class future {
   }
   state* state_;
 };
+
+// event_loop::create_future (declared, with its documentation, in core/event_loop.hpp).
+template <class T>
+auto event_loop::create_future() -> future<T> {
+  return future<T>();
+}
 
 }  // namespace asyncio

@@ -5,7 +5,10 @@
 // The loop owns every unfinished task strongly: dropping a task_handle never stops or loses a task
 // (unlike CPython, python/cpython#91887). A task that finished with an exception nobody retrieved
 // is reported when its last handle goes away.
+#include <concepts>
 #include <coroutine>
+#include <cstddef>
+#include <cstdint>
 #include <source_location>
 #include <string>
 #include <string_view>
@@ -28,6 +31,25 @@ struct task_options {
 
 template <class T>
 class task_handle;
+
+/// Names a done callback so that remove_done_callback can find it again: add_done_callback returns
+/// one. Python removes "every callback equal to fn", but C++ callables (lambdas, std::function)
+/// have no equality, so a callback is identified by the handle its registration returned. A
+/// default-constructed handle names no callback. Copyable, compared by value.
+///
+/// Thread safety: a plain value; removing goes through the (loop-affine) future or task.
+class callback_handle {
+ public:
+  callback_handle() noexcept = default;
+  /// For the library (detail::completion ids).
+  explicit callback_handle(std::uint64_t id) noexcept : id_(id) {}
+  [[nodiscard]] explicit operator bool() const noexcept { return id_ != 0; }
+  [[nodiscard]] auto id() const noexcept -> std::uint64_t { return id_; }
+  friend auto operator==(const callback_handle& a, const callback_handle& b) noexcept -> bool = default;
+
+ private:
+  std::uint64_t id_ = 0;
+};
 
 /// Wraps the coroutine in a task owned by the running loop and starts it: eagerly by default (it
 /// runs synchronously up to its first suspension before create_task returns), or scheduled.
@@ -80,7 +102,25 @@ class any_task {
   /// Renames the task.
   void set_name(std::string name) { core_->extras().name = std::move(name); }
   /// Runs fn() via call_soon once the task is done (at once, via call_soon, if already done).
-  void add_done_callback(detail::unique_function<void()> fn) { core_->add_done_callback(std::move(fn)); }
+  /// `fn` takes no argument, or the task (Python passes it: `t.add_done_callback(lambda t: ...)`):
+  /// then it is called with an any_task for it, and the callback keeps the task alive until it
+  /// ran or was removed. A callable that accepts both forms is called without argument.
+  /// Returns the handle remove_done_callback takes.
+  /// Throws: std::bad_alloc.
+  template <class F>
+    requires std::invocable<F&> || std::invocable<F&, const any_task&>
+  auto add_done_callback(F fn) -> callback_handle {
+    if constexpr (std::invocable<F&>) {
+      return callback_handle(core_->add_done_callback_with_id(detail::unique_function<void()>(std::move(fn))));
+    } else {
+      return callback_handle(core_->add_done_callback_with_id(
+          detail::unique_function<void()>([self = *this, f = std::move(fn)]() mutable { f(std::as_const(self)); })));
+    }
+  }
+  /// Removes the callback `h` names if it has not been scheduled yet (Python's
+  /// Task.remove_done_callback). Returns the number removed: 1, or 0 if it already ran, is
+  /// scheduled to run (the task is done) or was added to another task.
+  auto remove_done_callback(callback_handle h) noexcept -> std::size_t { return core_->remove_done_callback(h.id()); }
   /// Where the task was created (std::source_location{} when unknown).
   [[nodiscard]] auto created_at() const noexcept -> std::source_location { return core_->created_at(); }
   /// The loop that runs the task.
@@ -191,6 +231,20 @@ class [[nodiscard]] task_handle : public any_task {
   /// Moves the result out (for move-only T); same errors as result().
   auto take_result() -> T { return take_result_of(*core_); }
 
+  /// As any_task::add_done_callback, and `fn` may also take this task_handle<T> (to read the
+  /// result: `t.add_done_callback([](const asyncio::task_handle<int>& t) { use(t.result()); })`).
+  /// Throws: std::bad_alloc.
+  template <class F>
+    requires std::invocable<F&> || std::invocable<F&, const task_handle&>
+  auto add_done_callback(F fn) -> callback_handle {
+    if constexpr (std::invocable<F&>) {
+      return any_task::add_done_callback(std::move(fn));
+    } else {
+      return callback_handle(core_->add_done_callback_with_id(
+          detail::unique_function<void()>([self = *this, f = std::move(fn)]() mutable { f(std::as_const(self)); })));
+    }
+  }
+
   /// Awaiter of a task_handle: only the completion_wait (32 bytes), the source is the task (W3).
   /// Take: `co_await std::move(h)` moves the result out (the only way for a move-only T); a plain
   /// `co_await h` copies it. A template parameter, not a flag, so that the copying branch is not
@@ -274,6 +328,7 @@ class [[nodiscard]] task_handle : public any_task {
 
   template <class U>
   friend auto create_task(task<U> coro, task_options options, std::source_location where) -> task_handle<U>;
+  friend class event_loop;
 };
 
 // create_task (declared, with its documentation, above any_task).
@@ -284,6 +339,61 @@ auto create_task(task<T> coro, task_options options, std::source_location where)
   detail::promote_to_task(get_running_loop(), h.promise(), h, options, &where);
   result.compact_if_finished();
   return result;
+}
+
+// event_loop::create_task (declared, with its documentation, in core/event_loop.hpp).
+template <class T>
+auto event_loop::create_task(task<T> coro, const task_options& options, std::source_location where) -> task_handle<T> {
+  task_options o = options;
+  if (!running_) o.eager = false;  // CPython: an eager start needs a running loop
+  auto h = coro.release();
+  task_handle<T> result(&h.promise());  // hold a reference before the task may finish
+  detail::promote_to_task(*this, h.promise(), h, o, &where);
+  result.compact_if_finished();
+  return result;
+}
+template <class T>
+auto event_loop::create_task(task<T> coro, std::source_location where) -> task_handle<T> {
+  return create_task(std::move(coro), task_options{}, where);
+}
+
+/// What a task factory (event_loop::set_task_factory) receives for each new task.
+///
+/// Thread safety: loop-affine, valid during the factory call.
+struct task_creation {
+  /// The new task: registered with its loop, named (task_options::name or "Task-N"), not started.
+  /// The factory may rename it, add done callbacks, cancel it, or copy the handle to watch it
+  /// (a copy kept past the call keeps the task's frame alive after it finishes).
+  any_task task;
+  /// Whether it will run synchronously to its first suspension inside create_task (true) or be
+  /// scheduled (false). Starts as task_options::eager asked; the factory may change it. An eager
+  /// start needs a running loop: on a loop that is not running the task is scheduled anyway.
+  bool eager = true;
+};
+
+/// Python 3.12's asyncio.eager_task_factory: every task created on the loop starts eagerly, even
+/// one created with `task_options{.eager = false}`. (Eager is this library's default already; the
+/// factory makes it unconditional.)
+///
+///   asyncio::get_running_loop().set_task_factory(asyncio::eager_task_factory);
+inline void eager_task_factory(event_loop& /*loop*/, task_creation& c) noexcept { c.eager = true; }
+
+/// Every task created on the loop is scheduled, as in Python's default (no factory): it starts on a
+/// later loop iteration, after the callbacks and tasks already ready.
+///
+///   asyncio::get_running_loop().set_task_factory(asyncio::lazy_task_factory);
+inline void lazy_task_factory(event_loop& /*loop*/, task_creation& c) noexcept { c.eager = false; }
+
+/// Python 3.12's asyncio.create_eager_task_factory(custom_task_constructor): a factory that runs
+/// `custom` (if not empty) for each task and then makes the task eager. Python's argument
+/// constructs the Task (a subclass, typically); C++ cannot replace the task (see
+/// event_loop::set_task_factory), so `custom` is a factory that observes or adjusts it.
+/// Throws: std::bad_alloc.
+inline auto create_eager_task_factory(task_factory custom) -> task_factory {
+  return [custom = std::move(custom)](event_loop& loop, task_creation& c) {
+    if (custom) custom(loop, c);
+    c.eager = true;
+  };
 }
 
 /// create_task with just a name.

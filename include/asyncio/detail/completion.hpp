@@ -3,6 +3,8 @@
 // the tasks parked on it, done callbacks, a reference count and the rarely used extras (exception,
 // name, cancel message, context values). A task adds task_base (detail/task_base.hpp), a future
 // future_base (below).
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -10,6 +12,7 @@
 #include <source_location>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <asyncio/detail/debug_check.hpp>
@@ -92,6 +95,23 @@ class shared_message {
   std::shared_ptr<const std::string> text_;
 };
 
+/// A done callback as a completion keeps it: the callable and the id remove_done_callback finds
+/// it by (0: added without one, by the library). Callable, so that complete() hands it to
+/// call_soon as it is.
+struct done_callback {
+  done_callback(unique_function<void()> f) noexcept : fn(std::move(f)) {}  // NOLINT: implicit on purpose
+  done_callback(std::uint64_t i, unique_function<void()> f) noexcept : id(i), fn(std::move(f)) {}
+  void operator()() { fn(); }
+  std::uint64_t id = 0;
+  unique_function<void()> fn;
+};
+
+/// A fresh id for a done callback, unique in the process (ids are compared, never dereferenced).
+inline auto next_done_callback_id() noexcept -> std::uint64_t {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 /// Rarely used state, allocated on first use so that a plain task stays small.
 struct completion_extras {
   context_ref context;  // task-local values (core/context.hpp)
@@ -101,7 +121,7 @@ struct completion_extras {
   int cancel_requests = 0;  // task: the cancelling() count once it outgrew the header (task_base)
   std::source_location created_at;
   bool has_location = false;
-  std::vector<unique_function<void()>> done_callbacks;
+  std::vector<done_callback> done_callbacks;
 };
 
 /// Python's Future without its result: outcome, waiters, done callbacks, reference count.
@@ -142,6 +162,26 @@ class completion {
 
   /// Registers fn to run via call_soon once done (at once, via call_soon, if already done).
   void add_done_callback(unique_function<void()> fn);
+  /// As add_done_callback, under a fresh id that remove_done_callback accepts.
+  auto add_done_callback_with_id(unique_function<void()> fn) -> std::uint64_t {
+    std::uint64_t id = next_done_callback_id();
+    if (done()) add_done_callback(std::move(fn));  // scheduled at once: nothing left to remove
+    else extras().done_callbacks.emplace_back(id, std::move(fn));
+    return id;
+  }
+  /// Removes the callback added under `id` if it has not been scheduled yet; returns how many were
+  /// removed (0 or 1; Python's remove_done_callback returns the count too).
+  auto remove_done_callback(std::uint64_t id) noexcept -> std::size_t {
+    if (id == 0 || !extras_) return 0;
+    auto& v = extras_->done_callbacks;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (it->id == id) {
+        v.erase(it);
+        return 1;
+      }
+    }
+    return 0;
+  }
 
   auto extras() -> completion_extras& {
     if (!extras_) extras_ = new completion_extras;
