@@ -377,3 +377,39 @@ TEST(Gather, OtherFailuresAreMarkedRetrieved) {
       options);
   EXPECT_EQ(reports, 0);
 }
+
+// gather of futures (Python's gather accepts futures): results in argument order; cancelling
+// gather cancels the futures not done yet.
+TEST(Gather, FuturesAmongTheArguments) {
+  run_virtual([]() -> task<> {
+    asyncio::future<int> f;
+    asyncio::future<> v;
+    asyncio::get_running_loop().call_later(2s, [f]() mutable { f.set_result(4); });
+    asyncio::get_running_loop().call_later(1s, [v]() mutable { v.set_result(); });
+    auto [a, b, c] = co_await asyncio::gather(f, value_after(1s, 5), v);
+    EXPECT_EQ(a, 4);
+    EXPECT_EQ(b, 5);
+    (void)c;
+    EXPECT_EQ(f.result(), 4);  // copied out: the future still has it
+
+    std::vector<asyncio::future<int>> fs(3);
+    for (int i = 0; i < 3; ++i) {
+      asyncio::get_running_loop().call_later(std::chrono::seconds(3 - i), [g = fs[static_cast<std::size_t>(i)], i]() mutable { g.set_result(i); });
+    }
+    std::vector<int> all = co_await asyncio::gather(fs);
+    EXPECT_EQ(all, (std::vector<int>{0, 1, 2}));
+
+    asyncio::future<int> pending;
+    auto g = asyncio::create_task(asyncio::gather(pending, value_after(10s, 1)));
+    co_await asyncio::sleep(1s);
+    g.cancel();
+    bool cancelled = false;
+    try {
+      (void)co_await g;
+    } catch (const asyncio::cancelled_error&) {
+      cancelled = true;
+    }
+    EXPECT_TRUE(cancelled);
+    EXPECT_TRUE(pending.cancelled());
+  }());
+}

@@ -4,6 +4,7 @@
 #include <asyncio/time.hpp>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <stdexcept>
 
 #include "support/task_helpers.hpp"
@@ -130,5 +131,41 @@ TEST(Shield, InnerFinishingAtTheCancelInstantDeliversTheResult) {
     }(outer));
     EXPECT_FALSE(co_await canceller);  // too late: outer was already done
     EXPECT_EQ(co_await outer, 7);
+  }());
+}
+
+// shield(future): Python's asyncio.shield(fut). The awaiter's cancel does not reach the future.
+TEST(Shield, AFutureIsNotCancelledWithTheAwaiter) {
+  run_virtual([]() -> task<> {
+    asyncio::future<int> f;
+    auto waiter = asyncio::create_task(asyncio::shield(f));
+    co_await asyncio::sleep(1s);
+    waiter.cancel();
+    bool cancelled = false;
+    try {
+      (void)co_await waiter;
+    } catch (const asyncio::cancelled_error&) {
+      cancelled = true;
+    }
+    EXPECT_TRUE(cancelled);
+    EXPECT_FALSE(f.done());  // still pending: it can be completed
+    f.set_result(3);
+    int r = co_await asyncio::shield(f);  // done: the result at once
+    EXPECT_EQ(r, 3);
+
+    asyncio::future<std::unique_ptr<int>> m;  // move-only: moved out
+    asyncio::get_running_loop().call_later(1s, [m]() mutable { m.set_result(std::make_unique<int>(8)); });
+    std::unique_ptr<int> p = co_await asyncio::shield(m);
+    EXPECT_EQ(*p, 8);
+
+    asyncio::future<> c;  // the future cancelled by someone else: the awaiter gets cancelled_error
+    asyncio::get_running_loop().call_later(1s, [c]() mutable { c.cancel(); });
+    bool inner_cancelled = false;
+    try {
+      co_await asyncio::shield(c);
+    } catch (const asyncio::cancelled_error&) {
+      inner_cancelled = true;
+    }
+    EXPECT_TRUE(inner_cancelled);
   }());
 }

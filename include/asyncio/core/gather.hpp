@@ -9,7 +9,8 @@
 // Arguments are task<T> coroutines (each becomes a child task through create_task, so they run
 // concurrently; they start eagerly, in argument order, when gather itself starts, i.e. when it is
 // awaited), awaiters such as ev.wait() or q.get() (each awaited in a child task of its own, see
-// core/awaitable.hpp) or task_handle<T>s of tasks created earlier. A child returning void contributes a
+// core/awaitable.hpp), task_handle<T>s of tasks created earlier, or future<T>s (each awaited in a
+// child task; cancelling gather cancels the futures not yet done, as Python's gather does). A child returning void contributes a
 // std::monostate to the tuple/vector (a placeholder that keeps positions; Python puts None there).
 //
 // Failure (without return_exceptions): the first child to fail (exception or cancellation, in
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include <asyncio/core/awaitable.hpp>
+#include <asyncio/core/future.hpp>
 #include <asyncio/core/result.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
@@ -58,6 +60,21 @@ struct gather_arg<task_handle<T>> {
   using value = T;
   static constexpr bool owned = false;  // others may read the result too: copy it when possible
   static auto to_handle(task_handle<T>&& h) -> task_handle<T> { return std::move(h); }
+};
+/// Awaits a future in a child task (gather's argument): cancelling the child cancels the future,
+/// as Python's gather cancels the futures it was given. The value is copied out unless T is
+/// move-only (other copies of the future may still read it).
+template <class T>
+auto gather_future(future<T> f) -> task<T> {
+  if constexpr (std::is_void_v<T>) co_await f;
+  else if constexpr (std::is_copy_constructible_v<T>) co_return co_await f;
+  else co_return co_await std::move(f);
+}
+template <class T>
+struct gather_arg<future<T>> {  // a future: awaited in a child task of its own
+  using value = T;
+  static constexpr bool owned = true;  // the child holds a copy of the value already
+  static auto to_handle(future<T>&& f) -> task_handle<T> { return create_task(gather_future(std::move(f))); }
 };
 template <class A>
   requires bare_awaitable<A>
@@ -197,6 +214,19 @@ auto gather(std::vector<task<T>> coros) -> task<std::vector<detail::gather_value
 template <class T>
 auto gather(std::vector<task_handle<T>> tasks) -> task<std::vector<detail::gather_value_t<T>>> {
   co_return co_await detail::gather_range<T>(std::move(tasks), false);
+}
+
+/// Waits for every future of `futures`; returns their results in the same order (a future's
+/// value is copied out, or moved if T is move-only).
+///
+/// Cancellation, Resumes, Throws: as the tuple form (the futures not yet done are cancelled on
+/// failure or when the awaiting task is cancelled).
+template <class T>
+auto gather(std::vector<future<T>> futures) -> task<std::vector<detail::gather_value_t<T>>> {
+  std::vector<task_handle<T>> hs;
+  hs.reserve(futures.size());
+  for (auto& f : futures) hs.push_back(create_task(detail::gather_future(std::move(f))));
+  co_return co_await detail::gather_range<T>(std::move(hs), true);
 }
 
 /// gather of a vector of coroutines with return_exceptions: a vector of result<T>.

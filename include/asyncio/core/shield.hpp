@@ -2,7 +2,7 @@
 // shield: wait for a task without passing cancellation on to it (Python's asyncio.shield).
 //
 //   int r = co_await asyncio::shield(handle);        // handle keeps running if we are cancelled
-//   int r = co_await asyncio::shield(save_state());  // the coroutine becomes a task first
+//   int s = co_await asyncio::shield(save_state());  // the coroutine becomes a task first
 //
 // When the awaiting task is cancelled, it gets cancelled_error at once and the inner task keeps
 // running. With the coroutine form the inner task is then DETACHED ON PURPOSE: nobody holds its
@@ -15,6 +15,7 @@
 #include <utility>
 
 #include <asyncio/core/awaitable.hpp>
+#include <asyncio/core/future.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/core/task_handle.hpp>
 
@@ -82,6 +83,21 @@ template <class T>
 auto shield(task_handle<T> inner) -> task<T> {
   co_await detail::shield_wait(*inner.core());
   co_return detail::shared_result(inner);
+}
+
+/// Waits for future `inner` and returns its result (a copy; moved out if T is move-only), but does
+/// not cancel it when the awaiting task is cancelled (Python's `asyncio.shield(fut)`).
+///
+/// Cancellation: the awaiting task raises cancelled_error at once; `inner` stays pending and can
+/// still be completed. If `inner` itself is cancelled, the awaiter gets cancelled_error too.
+/// Resumes: on the awaiting task's loop, on the iteration after `inner` was completed.
+/// Throws: the exception `inner` was completed with.
+template <class T>
+auto shield(future<T> inner) -> task<T> {
+  co_await detail::shield_wait(*inner.core());
+  if constexpr (std::is_void_v<T>) co_await inner;
+  else if constexpr (std::is_copy_constructible_v<T>) co_return co_await inner;
+  else co_return co_await std::move(inner);
 }
 
 /// Runs `coro` as a new task (eagerly) and shields it; see the top of the file for what happens
