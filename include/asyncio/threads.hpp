@@ -7,6 +7,7 @@
 //   asyncio::set_default_executor(loop, pool_ptr)     replace the loop's default executor
 //   auto f = asyncio::run_coroutine_threadsafe(c, loop)  from any thread: start c on loop; f.result(5s)
 //   co_await asyncio::run_on(other_loop, c)           hand c to another loop and await its result
+//   co_await asyncio::wrap_future(f)                  await a concurrent_future on this loop
 //   asyncio::runtime rt;                              one loop per core; rt.spawn / rt.block_on /
 //                                                     rt.run_on_every_loop (a server per core)
 //
@@ -21,3 +22,4 @@
 #include <asyncio/threads/run_on.hpp>
 #include <asyncio/threads/runtime.hpp>
 #include <asyncio/threads/to_thread.hpp>
+#include <asyncio/threads/wrap_future.hpp>

@@ -17,10 +17,12 @@
 #include <type_traits>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/task_handle.hpp>
 #include <asyncio/detail/loop_port.hpp>
+#include <asyncio/detail/unique_function.hpp>
 #include <asyncio/errors.hpp>
 
 namespace asyncio {
@@ -47,6 +49,17 @@ struct concurrent_state : remote_item {  // the item: concurrent_future::cancel(
   any_task task;  // loop thread only
   loop_port* port;  // the task's loop's (a reference is held): cancel() posts this state to it
   std::shared_ptr<concurrent_state> cancel_hold;  // keeps the state alive while the cancel travels
+  std::vector<unique_function<void()>> done_callbacks;  // guarded by mutex; run once, outside it
+
+  /// Runs the done callbacks once the state left pending: call with `lock` held on `mutex`, right
+  /// after the change; unlocks it.
+  void notify_done(std::unique_lock<std::mutex>& lock) {
+    std::vector<unique_function<void()>> callbacks = std::move(done_callbacks);
+    done_callbacks.clear();
+    lock.unlock();
+    done_cv.notify_all();
+    for (auto& cb : callbacks) cb();
+  }
 
   /// Loop side of cancel(): cancels the task if it started (a start that comes later finds the
   /// state cancelled and never runs the coroutine). A closed loop discards it: its tasks were
@@ -60,13 +73,11 @@ struct concurrent_state : remote_item {  // the item: concurrent_future::cancel(
   /// Sets the outcome unless one is set already (a cancel() from another thread wins).
   template <class Set>
   void finish(phase p, Set&& set) {
-    {
-      std::lock_guard lock(mutex);
-      if (state != phase::pending) return;
-      set();
-      state = p;
-    }
-    done_cv.notify_all();
+    std::unique_lock lock(mutex);
+    if (state != phase::pending) return;
+    set();
+    state = p;
+    notify_done(lock);
   }
 };
 
@@ -149,16 +160,30 @@ class concurrent_future {
   /// Cancels: the future is cancelled at once (waiters wake) and the task is cancelled on its loop
   /// (its eventual outcome is dropped). False if already done.
   auto cancel() -> bool {
-    {
-      std::lock_guard lock(state_->mutex);
-      if (state_->state != phase::pending) return false;
-      state_->state = phase::cancelled;
-    }
-    state_->done_cv.notify_all();
+    std::unique_lock lock(state_->mutex);
+    if (state_->state != phase::pending) return false;
+    state_->state = phase::cancelled;
+    state_->notify_done(lock);
     // Only the thread that moved the state to cancelled gets here, so the item is posted once.
     state_->cancel_hold = state_;
     state_->port->post(state_.get());
     return true;
+  }
+  /// Calls fn() once the future is done (Python's concurrent.futures.Future.add_done_callback):
+  /// in the thread that completes or cancels it, or at once in this thread if it is done already.
+  /// fn must not throw (it would escape from whichever thread completes the future).
+  /// Thread safety: any thread. fn runs on an arbitrary thread: to reach a loop, it calls
+  /// call_soon_threadsafe (wrap_future does, threads/wrap_future.hpp).
+  /// Throws: std::bad_alloc.
+  void add_done_callback(detail::unique_function<void()> fn) {
+    {
+      std::lock_guard lock(state_->mutex);
+      if (state_->state == phase::pending) {
+        state_->done_callbacks.push_back(std::move(fn));
+        return;
+      }
+    }
+    fn();
   }
   [[nodiscard]] auto valid() const noexcept -> bool { return state_ != nullptr; }
 
