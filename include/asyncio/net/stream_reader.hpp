@@ -1,11 +1,14 @@
 #pragma once
 // stream_reader: the reading half of a connection (Python's asyncio.StreamReader).
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include <asyncio/core/generator.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/detail/stream_transport.hpp>
 #include <asyncio/detail/lifetimebound.hpp>
@@ -47,9 +50,42 @@ class stream_reader {
   /// the separator was found beyond the limit; otherwise the limit's worth is dropped);
   /// incomplete_read_error (partial = what was buffered, consumed) at EOF; os_error subclasses.
   auto readuntil(std::string separator = "\n") ASYNCIO_LIFETIMEBOUND -> task<std::string>;
+  /// Bytes up to and including the first of several separators to appear (Python 3.13's
+  /// readuntil with a tuple): the match that ends first wins; of two ending at the same byte, the
+  /// shorter. The limit and EOF rules are those of the one-separator form, applied to that match.
+  /// Example (doc-test: compile-only, it needs a peer):
+  ///
+  ///   std::string line = co_await r.readuntil({"\r\n", "\n"});   // either line ending
+  ///
+  /// Cancellation: safe, as every read.
+  /// Resumes: when a separator arrived, or at EOF.
+  /// Throws: std::invalid_argument if `separators` is empty or holds an empty string;
+  /// limit_overrun_error (data stays buffered); incomplete_read_error (partial = what was
+  /// buffered, consumed) at EOF; os_error subclasses.
+  auto readuntil(std::vector<std::string> separators) ASYNCIO_LIFETIMEBOUND -> task<std::string>;
+  /// readuntil({"\r\n", "\n"}): the braced list picks this overload (a list of strings).
+  auto readuntil(std::initializer_list<std::string_view> separators) ASYNCIO_LIFETIMEBOUND -> task<std::string> {
+    return readuntil(std::vector<std::string>(separators.begin(), separators.end()));
+  }
   /// One line including "\n"; at EOF the partial last line, then "" (Python's readline).
   /// Throws: limit_overrun_error (the line is dropped), os_error subclasses.
   auto readline() ASYNCIO_LIFETIMEBOUND -> task<std::string>;
+  /// The lines of the stream, each including its "\n", until EOF (Python's `async for line in
+  /// reader`); a last line without "\n" is yielded as it is. The generator holds its own reference
+  /// to the connection, so it may outlive this reader object.
+  /// Example (doc-test: compile-only, it needs a peer):
+  ///
+  ///   auto lines = r.lines();
+  ///   while (auto line = co_await lines.next()) {   // async for line in reader:
+  ///     w.write(*line);
+  ///   }
+  ///
+  /// Cancellation: raised from next(), as readline's: the bytes of the unfinished line stay
+  /// buffered for the next read; the generator is then finished.
+  /// Resumes: next() resumes when a whole line or EOF arrived.
+  /// Throws: from next(): limit_overrun_error (the line is dropped, as readline; the generator is
+  /// then finished), os_error subclasses.
+  [[nodiscard]] auto lines() const -> generator<std::string>;
   /// True once EOF was received and the buffer is empty (Python's at_eof()).
   [[nodiscard]] auto at_eof() const noexcept -> bool { return t_->eof() && t_->buffered() == 0; }
   /// Bytes buffered and not yet read.
