@@ -32,6 +32,7 @@ struct server_state : std::enable_shared_from_this<server_state> {
   };
   std::unordered_map<std::uint64_t, connection> conns;
   std::uint64_t next_id = 0;
+  event_loop* loop = nullptr;  // the loop the server was made on (get_loop)
   bool serving = false;
   bool closed = false;
   std::string unix_path;  // removed on close
@@ -164,6 +165,12 @@ void server_state::spawn(socket s, const address& peer) {
     } catch (const os_error&) {
     }
   }
+  if (opts.keep_alive) {
+    try {
+      s.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
+    } catch (const os_error&) {
+    }
+  }
   auto t = std::make_shared<stream_transport>(std::move(s), opts.limit);
   t->managed = true;
   t->peer = peer;
@@ -219,6 +226,18 @@ void server::close_clients() {
     if (auto t = c.transport.lock()) t->close();
 }
 
+void server::abort_clients() {
+  // abort() ends in finish_close, which may wake tasks but never runs them: no entry goes away
+  // while this loop walks the map.
+  for (auto& [id, c] : s_->conns)
+    if (auto t = c.transport.lock()) t->abort();
+}
+
+auto server::get_loop() const -> event_loop& {
+  if (!s_ || !s_->loop) throw invalid_state_error("server::get_loop: empty server");
+  return *s_->loop;
+}
+
 void server::cancel_handlers() {
   for (auto& [id, c] : s_->conns)
     if (c.handler && !c.handler.done()) c.handler.cancel();
@@ -236,7 +255,7 @@ auto server::wait_closed() -> task<void> {
 
 auto server::serve_forever() -> task<void> {
   std::shared_ptr<detail::server_state> st = s_;
-  if (st->closed) throw error("server is closed");
+  if (st->closed) throw invalid_state_error("server is closed");
   st->start();
   future<void> f;
   st->close_waiters.push_back(f);
@@ -280,6 +299,7 @@ auto serve_sockets(client_connected_cb cb, std::vector<socket> listeners, server
   st->cb = std::move(cb);
   st->opts = options;
   st->listeners = std::move(listeners);
+  st->loop = detail::running_loop();
   if (options.start_serving) st->start();
   return server(std::move(st));
 }

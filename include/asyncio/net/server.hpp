@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <asyncio/core/clock.hpp>
+#include <asyncio/core/event_loop.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/net/address.hpp>
 #include <asyncio/net/ssl_context.hpp>
@@ -44,6 +45,9 @@ struct server_options {
   std::optional<ssl_context> ssl{};
   /// Deadline of each TLS handshake (Python's ssl_handshake_timeout, 60 s); nullopt = none.
   std::optional<duration> ssl_handshake_timeout = std::chrono::seconds(60);
+  /// SO_KEEPALIVE on every accepted connection (Python 3.13's keep_alive=), so that the kernel
+  /// probes idle peers and a vanished one ends in an error instead of a connection open forever.
+  bool keep_alive = false;
 };
 
 namespace detail {
@@ -73,7 +77,15 @@ class server {
   /// Stops accepting and closes the listening sockets; running handlers continue (Python 3.12).
   void close();
   /// Closes every live connection after its buffered bytes are sent (Python 3.13's close_clients).
+  /// Their handlers go on running and see EOF or a closed writer; the server keeps accepting
+  /// unless close() was called (Python calls it on every connection's transport in the same way).
   void close_clients();
+  /// Closes every live connection at once, dropping the bytes not yet sent (Python 3.13's
+  /// abort_clients). Handlers go on running, as with close_clients().
+  void abort_clients();
+  /// The loop the server was made on (Python's Server.get_loop()).
+  /// Throws: invalid_state_error for an empty (moved-from) server.
+  [[nodiscard]] auto get_loop() const -> event_loop&;
   /// Cancels every running handler task.
   void cancel_handlers();
   /// Number of connections whose handler is still running.
@@ -105,7 +117,9 @@ auto start_server(client_connected_cb cb, std::string host, std::uint16_t port, 
     -> task<server>;
 
 /// Starts a Unix stream socket server on path (Python's asyncio.start_unix_server). A stale socket
-/// file at path is removed first; the file is removed again on close.
+/// file at path is removed first; the file is removed again on close. The options are those of
+/// start_server, TLS included (options.ssl: each connection's handshake runs before its handler);
+/// reuse_address, reuse_port and family do not apply to a path.
 /// Throws: os_error subclasses.
 auto start_unix_server(client_connected_cb cb, std::string path, server_options options = {}) -> task<server>;
 
