@@ -7,10 +7,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <memory>
 #include <new>
 #include <stdexcept>
 
@@ -178,6 +181,108 @@ auto sock_recvfrom(socket& sock, std::size_t n) -> task<datagram> {
     if (errno != EAGAIN) throw_os_error(errno, "recvfrom");
     co_await lowlevel::wait_readable(sock.fileno());
   }
+}
+
+auto sock_recvfrom_into(socket& sock, std::span<char> buf, std::size_t nbytes) -> task<recvfrom_result> {
+  if (nbytes > buf.size()) throw std::invalid_argument("sock_recvfrom_into: nbytes is greater than the buffer");
+  if (nbytes == 0) nbytes = buf.size();
+  recvfrom_result out;
+  for (;;) {
+    check_open(sock);
+    socklen_t len = address::capacity();
+    ssize_t r = ::recvfrom(sock.fileno(), buf.data(), nbytes, 0, out.from.data(), &len);
+    if (r >= 0) {
+      out.from.set_size(len);
+      out.size = static_cast<std::size_t>(r);
+      co_return out;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) throw_os_error(errno, "recvfrom");
+    co_await lowlevel::wait_readable(sock.fileno());
+  }
+}
+
+namespace {
+// One sendfile(2) call moves at most this much (the kernel's own cap, MAX_RW_COUNT).
+constexpr std::size_t max_sendfile_chunk = 0x7ffff000;
+// The fallback's buffer.
+constexpr std::size_t fallback_chunk = 64 * 1024;
+
+// Leaves the file's position after the last byte sent, however the copy ends (Python does the
+// same, so that the caller can tell how far an interrupted sendfile came).
+struct file_position_guard {
+  int fd;
+  const off_t& position;
+  file_position_guard(int f, const off_t& p) noexcept : fd(f), position(p) {}
+  file_position_guard(const file_position_guard&) = delete;
+  auto operator=(const file_position_guard&) -> file_position_guard& = delete;
+  ~file_position_guard() { (void)::lseek(fd, position, SEEK_SET); }
+};
+}  // namespace
+
+auto sock_sendfile(socket& sock, int fd, off_t offset, std::optional<std::size_t> count) -> task<std::size_t> {
+  check_open(sock);
+  if (sock.getsockopt(SOL_SOCKET, SO_TYPE) != SOCK_STREAM)
+    throw std::invalid_argument("sock_sendfile: only SOCK_STREAM sockets are supported");
+  if (offset < 0) throw std::invalid_argument("sock_sendfile: offset must be a non-negative integer");
+  if (count && *count == 0) throw std::invalid_argument("sock_sendfile: count must be a positive integer");
+  off_t position = offset;
+  file_position_guard guard(fd, position);
+  std::size_t sent = 0;
+  bool fallback = false;
+  bool seekable = true;
+  std::unique_ptr<char[]> buffer;
+  while (!count || sent < *count) {
+    check_open(sock);
+    std::size_t want = count ? *count - sent : max_sendfile_chunk;
+    if (!fallback) {
+      ssize_t n = ::sendfile(sock.fileno(), fd, seekable ? &position : nullptr, std::min(want, max_sendfile_chunk));
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+        if (!seekable) position += static_cast<off_t>(n);
+        continue;
+      }
+      if (n == 0) break;  // end of the file
+      int err = errno;
+      if (err == EINTR) continue;
+      // A pipe or a character device has no offsets: read it from where it is (offset 0 only).
+      if (err == ESPIPE && seekable && sent == 0 && offset == 0) {
+        seekable = false;
+        continue;
+      }
+      if (err == EAGAIN) {
+        co_await lowlevel::wait_writable(sock.fileno());
+        continue;
+      }
+      // This fd cannot be sent from (a pipe, a file system without splice support): copy instead.
+      if ((err == EINVAL || err == ENOSYS) && sent == 0) {
+        fallback = true;
+        continue;
+      }
+      throw_os_error(err, "sendfile");
+    }
+    if (!buffer) buffer.reset(new char[fallback_chunk]);
+    std::size_t chunk = std::min(want, fallback_chunk);
+    ssize_t r = seekable ? ::pread(fd, buffer.get(), chunk, position) : ::read(fd, buffer.get(), chunk);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ESPIPE && seekable && offset == 0) {
+        seekable = false;
+        continue;
+      }
+      throw_os_error(errno, "sendfile: read");
+    }
+    if (r == 0) break;
+    std::string_view data(buffer.get(), static_cast<std::size_t>(r));
+    while (!data.empty()) {
+      check_open(sock);
+      std::size_t n = co_await lowlevel::send(sock.fileno(), data);
+      data.remove_prefix(n);
+      sent += n;
+      position += static_cast<off_t>(n);
+    }
+  }
+  co_return sent;
 }
 
 auto create_datagram_socket(address local, address remote) -> socket {

@@ -1,5 +1,5 @@
 // The low-level socket coroutines used directly: sock_recv_into (into a caller's buffer: partial
-// reads, EOF, cancellation losing nothing). Over a TCP connection on loopback; no timers: a parked
+// reads, EOF, cancellation losing nothing), sock_recvfrom_into (UDP) and sock_sendfile. Over a TCP connection on loopback; no timers: a parked
 // reader is observed after a few loop iterations (sleep(0)), which is deterministic.
 #include <asyncio/asyncio.hpp>
 #include <gtest/gtest.h>
@@ -8,8 +8,11 @@
 #include <support/sync_helpers.hpp>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
+#include <cstdlib>
+#include <stdexcept>
 #include <chrono>
 #include <span>
 #include <string>
@@ -150,5 +153,122 @@ auto cancel_loses_nothing() -> task<void> {
 }
 
 TEST(SockRecvInto, CancelledReadLosesNothing) { asyncio::run(cancel_loses_nothing()); }
+
+// ---- sock_recvfrom_into ------------------------------------------------------------------------
+
+auto recvfrom_into_datagrams() -> task<void> {
+  asyncio::socket a = asyncio::create_datagram_socket(asyncio::address::ipv4("127.0.0.1", 0));
+  asyncio::socket b = asyncio::create_datagram_socket(asyncio::address::ipv4("127.0.0.1", 0));
+  std::array<char, 16> buf{};
+  buf.fill('#');
+
+  // A read that waits, cancelled: the datagram sent afterwards goes to the next read.
+  auto pending = asyncio::create_task(asyncio::sock_recvfrom_into(a, buf));
+  co_await test_support::yield(5);
+  EXPECT_FALSE(pending.done());
+  co_await test_support::cancel_and_wait(pending);
+  EXPECT_TRUE(pending.cancelled());
+
+  co_await asyncio::sock_sendto(b, "hello", a.getsockname());
+  asyncio::recvfrom_result r = co_await test_support::bounded(asyncio::sock_recvfrom_into(a, buf));
+  EXPECT_EQ(r.size, 5u);
+  EXPECT_EQ(std::string_view(buf.data(), r.size), "hello");
+  EXPECT_EQ(buf[5], '#');
+  EXPECT_EQ(r.from, b.getsockname());
+
+  // nbytes limits the read; the rest of the datagram is dropped (recvfrom(2)).
+  co_await asyncio::sock_sendto(b, "truncated", a.getsockname());
+  r = co_await test_support::bounded(asyncio::sock_recvfrom_into(a, buf, 4));
+  EXPECT_EQ(r.size, 4u);
+  EXPECT_EQ(std::string_view(buf.data(), 4), "trun");
+  co_await asyncio::sock_sendto(b, "next", a.getsockname());
+  r = co_await test_support::bounded(asyncio::sock_recvfrom_into(a, buf));
+  EXPECT_EQ(std::string_view(buf.data(), r.size), "next");
+
+  EXPECT_THROW((void)co_await asyncio::sock_recvfrom_into(a, buf, buf.size() + 1), std::invalid_argument);
+  a.close();
+  b.close();
+}
+
+TEST(SockRecvfromInto, ReceivesIntoTheBufferWithTheSender) { asyncio::run(recvfrom_into_datagrams()); }
+
+// ---- sock_sendfile --------------------------------------------------------------------------------
+
+struct temp_file {
+  int fd = -1;
+  explicit temp_file(const std::string& content) {
+    char name[] = "/tmp/asyncio_sock_sendfile_XXXXXX";
+    fd = ::mkstemp(name);
+    if (fd < 0) throw std::runtime_error("mkstemp");
+    ::unlink(name);
+    if (::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+      throw std::runtime_error("write");
+  }
+  temp_file(const temp_file&) = delete;
+  auto operator=(const temp_file&) -> temp_file& = delete;
+  ~temp_file() { ::close(fd); }
+};
+
+auto recv_all(asyncio::socket* s) -> task<std::string> {
+  std::string got;
+  std::array<char, 65536> buf{};
+  for (;;) {
+    std::size_t n = co_await asyncio::sock_recv_into(*s, buf);
+    if (n == 0) break;
+    got.append(buf.data(), n);
+  }
+  co_return got;
+}
+
+auto sendfile_ranges() -> task<void> {
+  std::string content(5 << 20, '\0');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('A' + (i * 13 + i / 4093) % 26);
+  temp_file file(content);
+  tcp_pair p = co_await make_tcp_pair();
+  auto receiver = asyncio::create_task(recv_all(&p.server));
+  // 5 MiB is more than the socket buffers hold: the copy waits for the receiver several times.
+  std::size_t sent = co_await test_support::bounded(asyncio::sock_sendfile(p.client, file.fd, 3), 60s);
+  EXPECT_EQ(sent, content.size() - 3);
+  EXPECT_EQ(::lseek(file.fd, 0, SEEK_CUR), static_cast<off_t>(content.size()));  // Python: position updated
+  sent = co_await test_support::bounded(asyncio::sock_sendfile(p.client, file.fd, 100, 1000));
+  EXPECT_EQ(sent, 1000u);
+  EXPECT_EQ(::lseek(file.fd, 0, SEEK_CUR), 1100);
+  // A count past the end stops at the end.
+  sent = co_await test_support::bounded(asyncio::sock_sendfile(p.client, file.fd, static_cast<off_t>(content.size() - 5), 100));
+  EXPECT_EQ(sent, 5u);
+  p.client.shutdown(SHUT_WR);
+  std::string got = co_await test_support::bounded(std::move(receiver), 60s);
+  EXPECT_TRUE(got == content.substr(3) + content.substr(100, 1000) + content.substr(content.size() - 5));
+  EXPECT_EQ(got.size(), content.size() - 3 + 1000 + 5);
+
+  EXPECT_THROW((void)co_await asyncio::sock_sendfile(p.client, file.fd, -1), std::invalid_argument);
+  EXPECT_THROW((void)co_await asyncio::sock_sendfile(p.client, file.fd, 0, 0), std::invalid_argument);
+  asyncio::socket udp = asyncio::create_datagram_socket(asyncio::address::ipv4("127.0.0.1", 0));
+  EXPECT_THROW((void)co_await asyncio::sock_sendfile(udp, file.fd), std::invalid_argument);
+  udp.close();
+  p.client.close();
+  p.server.close();
+}
+
+TEST(SockSendfile, SendsFileRangesAndUpdatesThePosition) { asyncio::run(sendfile_ranges()); }
+
+auto sendfile_from_a_pipe() -> task<void> {
+  // Whether the kernel can sendfile from a pipe or not (then the read+send fallback runs), the
+  // bytes arrive, up to the pipe's EOF.
+  int fds[2];
+  EXPECT_EQ(::pipe(fds), 0);
+  EXPECT_EQ(::write(fds[1], "from a pipe", 11), 11);
+  ::close(fds[1]);
+  tcp_pair p = co_await make_tcp_pair();
+  std::size_t sent = co_await test_support::bounded(asyncio::sock_sendfile(p.client, fds[0]));
+  EXPECT_EQ(sent, 11u);
+  ::close(fds[0]);
+  p.client.shutdown(SHUT_WR);
+  EXPECT_EQ(co_await test_support::bounded(recv_all(&p.server)), "from a pipe");
+  p.client.close();
+  p.server.close();
+}
+
+TEST(SockSendfile, FromAPipe) { asyncio::run(sendfile_from_a_pipe()); }
 
 }  // namespace

@@ -12,8 +12,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <any>
+#include <cstdlib>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 using asyncio::task;
@@ -555,6 +560,267 @@ TEST(Unix, StreamsOverUnixSocket) {
     srv.close();
     co_await srv.wait_closed();
     EXPECT_NE(::access(path.c_str(), F_OK), 0);  // the socket file is removed on close
+  });
+}
+
+// ---- lines(), readuntil with several separators ------------------------------------------------
+
+// A handler that sends `bytes` and closes.
+auto serve_bytes(std::string bytes) -> asyncio::client_connected_cb {
+  return [bytes](asyncio::stream_reader, asyncio::stream_writer w) -> task<void> {
+    w.write(bytes);
+    co_await w.drain();
+  };
+}
+
+auto collect(asyncio::generator<std::string> lines) -> task<std::vector<std::string>> {
+  std::vector<std::string> out;
+  while (auto line = co_await lines.next()) out.push_back(std::move(*line));
+  co_return out;
+}
+
+TEST(StreamLines, YieldsEveryLineUntilEof) {
+  run_test([]() -> task<void> {
+    asyncio::client_connected_cb cb = serve_bytes("one\ntwo\n\nlast without newline");
+    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    // The generator holds its own reference: the reader it came from may be gone.
+    auto lines = asyncio::stream_reader(r).lines();
+    auto got = co_await test_support::bounded(collect(std::move(lines)));
+    EXPECT_EQ(got, (std::vector<std::string>{"one\n", "two\n", "\n", "last without newline"}));
+    EXPECT_TRUE(r.at_eof());
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+  });
+}
+
+auto first_line(asyncio::stream_reader r) -> task<std::optional<std::string>> {
+  auto lines = r.lines();
+  co_return co_await lines.next();
+}
+
+TEST(StreamLines, StoppingEarlyLeavesTheRestToTheReader) {
+  run_test([]() -> task<void> {
+    asyncio::client_connected_cb cb = serve_bytes("one\ntwo\nthree\n");
+    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    EXPECT_EQ(co_await test_support::bounded(first_line(r)), std::optional<std::string>("one\n"));
+    EXPECT_EQ(co_await test_support::bounded(r.readline()), "two\n");
+    auto rest = co_await test_support::bounded(collect(r.lines()));
+    EXPECT_EQ(rest, (std::vector<std::string>{"three\n"}));
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+  });
+}
+
+auto next_line_error(asyncio::stream_reader r) -> task<std::string> {
+  auto lines = r.lines();
+  try {
+    (void)co_await lines.next();
+  } catch (const asyncio::limit_overrun_error&) {
+    EXPECT_TRUE(lines.done());  // an exception ends the generator, as in Python
+    co_return "limit";
+  }
+  co_return "no error";
+}
+
+TEST(StreamLines, OverlongLineRaisesAndIsDropped) {
+  run_test([]() -> task<void> {
+    asyncio::client_connected_cb cb = serve_bytes("0123456789abcdefghij\nok\n");
+    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+    asyncio::connect_options opts;
+    opts.limit = 8;
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port(), opts);
+    EXPECT_EQ(co_await test_support::bounded(next_line_error(r)), "limit");
+    EXPECT_EQ(co_await test_support::bounded(r.readline()), "ok\n");  // as readline: the long line is gone
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+  });
+}
+
+TEST(StreamReaduntil, SeveralSeparatorsReturnTheFirstMatch) {
+  run_test([]() -> task<void> {
+    // Each answer below is the same whether the bytes arrive at once or in pieces.
+    asyncio::client_connected_cb cb = serve_bytes("a\r\nb\nc|d;;x;;;rest");
+    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    EXPECT_EQ(co_await test_support::bounded(r.readuntil({"\r\n", "\n"})), "a\r\n");
+    EXPECT_EQ(co_await test_support::bounded(r.readuntil({"\n", "\r\n"})), "b\n");
+    std::vector<std::string> seps{";;", "|"};
+    EXPECT_EQ(co_await test_support::bounded(r.readuntil(seps)), "c|");  // "|" ends first
+    // ";" and ";;" end at different bytes: the one that ends first wins, whatever the order.
+    EXPECT_EQ(co_await test_support::bounded(r.readuntil({";;", ";"})), "d;");
+    EXPECT_EQ(co_await test_support::bounded(r.readuntil({";;;", ";;"})), ";x;;");
+    try {
+      (void)co_await test_support::bounded(r.readuntil({"#", "!"}));
+      ADD_FAILURE() << "no incomplete_read_error";
+    } catch (const asyncio::incomplete_read_error& e) {
+      EXPECT_EQ(e.partial(), ";rest");  // consumed, as Python
+    }
+    EXPECT_TRUE(r.at_eof());
+    std::vector<std::string> none;
+    EXPECT_THROW((void)co_await r.readuntil(none), std::invalid_argument);
+    EXPECT_THROW((void)co_await r.readuntil({"\n", ""}), std::invalid_argument);
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+  });
+}
+
+TEST(StreamReaduntil, SeveralSeparatorsRespectTheLimit) {
+  run_test([]() -> task<void> {
+    std::string payload(40, 'x');
+    payload += "\n";
+    asyncio::client_connected_cb cb = serve_bytes(payload);
+    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+    asyncio::connect_options opts;
+    opts.limit = 16;
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port(), opts);
+    EXPECT_THROW((void)co_await test_support::bounded(r.readuntil({"\r\n", "\n"})), asyncio::limit_overrun_error);
+    // The data stays buffered (Python 3.13: "the data is left in the internal buffer").
+    EXPECT_EQ(co_await test_support::bounded(r.readexactly(41)), payload);
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+  });
+}
+
+// ---- server: close_clients, abort_clients, get_loop, keep_alive ----------------------------------
+
+struct big_writer_state {
+  bool wrote = false;
+  int keep_alive = -1;
+};
+
+// Writes `size` bytes without waiting, then waits until the connection ends.
+auto big_writer(std::shared_ptr<big_writer_state> st, std::size_t size) -> asyncio::client_connected_cb {
+  return [st, size](asyncio::stream_reader r, asyncio::stream_writer w) -> task<void> {
+    int fd = std::any_cast<int>(w.get_extra_info("socket"));
+    int on = -1;
+    socklen_t len = sizeof on;
+    if (::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &len) == 0) st->keep_alive = on;
+    w.write(std::string(size, 'z'));
+    st->wrote = true;
+    (void)co_await r.read();  // until EOF or the server closes the connection
+  };
+}
+
+auto read_all(asyncio::stream_reader r) -> task<std::size_t> {
+  std::size_t total = 0;
+  char buf[65536];
+  for (;;) {
+    std::size_t n = co_await r.read_into(buf);
+    if (n == 0) break;
+    total += n;
+  }
+  co_return total;
+}
+
+TEST(Server, CloseClientsSendsWhatIsBufferedAbortClientsDropsIt) {
+  run_test([]() -> task<void> {
+    constexpr std::size_t size = 32 << 20;  // more than the kernel buffers of both ends hold
+    for (bool abort : {false, true}) {
+      auto st = std::make_shared<big_writer_state>();
+      asyncio::client_connected_cb cb = big_writer(st, size);
+      auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+      EXPECT_EQ(&srv.get_loop(), &asyncio::get_running_loop());
+      auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+      EXPECT_TRUE(co_await test_support::eventually([&] { return st->wrote; }));
+      EXPECT_EQ(st->keep_alive, 0);  // off by default
+      if (abort) srv.abort_clients();
+      else srv.close_clients();
+      std::size_t got = co_await test_support::bounded(read_all(r), std::chrono::seconds(60));
+      if (abort) EXPECT_LT(got, size);
+      else EXPECT_EQ(got, size);
+      EXPECT_TRUE(co_await test_support::eventually([&] { return srv.active_connections() == 0; }));
+      EXPECT_TRUE(srv.is_serving());  // the server itself goes on
+      w.close();
+      srv.close();
+      co_await srv.wait_closed();
+    }
+  });
+}
+
+TEST(Server, KeepAliveSetsSoKeepaliveOnAcceptedSockets) {
+  run_test([]() -> task<void> {
+    auto st = std::make_shared<big_writer_state>();
+    asyncio::client_connected_cb cb = big_writer(st, 1);
+    asyncio::server_options opts;
+    opts.keep_alive = true;
+    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0, opts);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    EXPECT_EQ(co_await test_support::bounded(r.readexactly(1)), "z");
+    EXPECT_TRUE(st->wrote);
+    EXPECT_EQ(st->keep_alive, 1);
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
+  });
+  asyncio::server empty;
+  EXPECT_THROW((void)empty.get_loop(), asyncio::invalid_state_error);
+}
+
+// ---- stream_writer::sendfile ----------------------------------------------------------------------
+
+// A temporary file holding `content`, removed at the end.
+struct temp_file {
+  int fd = -1;
+  explicit temp_file(const std::string& content) {
+    char name[] = "/tmp/asyncio_sendfile_XXXXXX";
+    fd = ::mkstemp(name);
+    if (fd < 0) throw std::runtime_error("mkstemp");
+    ::unlink(name);
+    std::size_t off = 0;
+    while (off < content.size()) {
+      ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+      if (n <= 0) throw std::runtime_error("write");
+      off += static_cast<std::size_t>(n);
+    }
+  }
+  temp_file(const temp_file&) = delete;
+  auto operator=(const temp_file&) -> temp_file& = delete;
+  ~temp_file() { ::close(fd); }
+  [[nodiscard]] auto position() const -> off_t { return ::lseek(fd, 0, SEEK_CUR); }
+};
+
+auto pattern(std::size_t n) -> std::string {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  return s;
+}
+
+TEST(StreamSendfile, SendsRangesAfterBufferedBytes) {
+  run_test([]() -> task<void> {
+    std::string content = pattern(3 << 20);
+    temp_file file(content);
+    auto srv = co_await asyncio::start_server(echo_handler, "127.0.0.1", 0);
+    auto [r, w] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    // Buffered bytes the peer does not read yet: sendfile waits for them to go first.
+    std::string head(64 << 20, 'H');  // more than the kernel buffers on the way hold
+    w.write(head);
+    auto sending = asyncio::create_task(w.sendfile(file.fd, 10, 100000));
+    EXPECT_FALSE(sending.done());
+    EXPECT_THROW(w.write("x"), asyncio::invalid_state_error);  // as Python: no write meanwhile
+    auto echoed = asyncio::create_task(r.read());
+    EXPECT_EQ(co_await test_support::bounded(std::move(sending), std::chrono::seconds(60)), 100000u);
+    EXPECT_EQ(file.position(), 100010);
+    EXPECT_EQ(co_await test_support::bounded(w.sendfile(file.fd), std::chrono::seconds(60)), content.size());
+    EXPECT_EQ(file.position(), static_cast<off_t>(content.size()));
+    EXPECT_EQ(co_await w.sendfile(file.fd, static_cast<off_t>(content.size())), 0u);  // at the end: nothing
+    w.write("tail");
+    w.write_eof();
+    std::string got = co_await test_support::bounded(std::move(echoed), std::chrono::seconds(60));
+    EXPECT_TRUE(got == head + content.substr(10, 100000) + content + "tail");
+    EXPECT_EQ(got.size(), head.size() + 100000 + content.size() + 4);
+    EXPECT_THROW((void)co_await w.sendfile(file.fd, -1), std::invalid_argument);
+    EXPECT_THROW((void)co_await w.sendfile(file.fd, 0, 0), std::invalid_argument);
+    w.close();
+    EXPECT_THROW((void)co_await w.sendfile(file.fd), asyncio::invalid_state_error);
+    srv.close();
+    co_await srv.wait_closed();
   });
 }
 

@@ -1,12 +1,15 @@
 #pragma once
 // socket: an owned, non-blocking socket, and the Python loop.sock_* coroutines on it (sock_recv,
-// sock_recv_into, sock_sendall, sock_connect, sock_accept, sock_sendto, sock_recvfrom).
+// sock_recv_into, sock_sendall, sock_connect, sock_accept, sock_sendto, sock_recvfrom,
+// sock_recvfrom_into, sock_sendfile).
 //
 // Every operation tries the syscall first and waits (edge-triggered, lowlevel::wait_readable /
 // wait_writable) only when it returned EAGAIN, so a busy connection makes no epoll calls at all.
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -144,6 +147,37 @@ struct datagram {
 /// Throws: os_error subclasses (e.g. connection_refused_error after an ICMP error on a connected
 /// UDP socket).
 auto sock_recvfrom(socket& sock ASYNCIO_LIFETIMEBOUND, std::size_t n = 65536) -> task<datagram>;
+
+/// What sock_recvfrom_into returns: the datagram's size and its sender.
+struct recvfrom_result {
+  std::size_t size = 0;
+  address from;
+};
+
+/// Receives one datagram into buf, at most nbytes of it (0: buf.size()); the rest of a longer
+/// datagram is dropped, as recvfrom(2) does (Python 3.11's loop.sock_recvfrom_into). No allocation.
+///
+/// Cancellation: safe; no datagram is taken before the wait completes.
+/// Resumes: when a datagram arrived.
+/// Throws: std::invalid_argument if nbytes > buf.size(); os_error subclasses, as sock_recvfrom.
+auto sock_recvfrom_into(socket& sock ASYNCIO_LIFETIMEBOUND, std::span<char> buf ASYNCIO_LIFETIMEBOUND,
+                        std::size_t nbytes = 0) -> task<recvfrom_result>;
+
+/// Sends count bytes of the file fd, from offset (count unset: up to its end), on a connected
+/// stream socket with sendfile(2): the bytes go from the page cache to the socket without passing
+/// through user memory. Waits for writability whenever the socket's buffer is full. Where the
+/// kernel cannot sendfile from this fd (EINVAL, ENOSYS: some file systems) it falls back to
+/// pread + send. A pipe (no offsets) is read from where it is, with offset 0 only. Afterwards, even when it throws, the file's position is offset + the bytes sent
+/// (as Python), so lseek(fd, 0, SEEK_CUR) tells how far it came. Returns the bytes sent (Python's
+/// loop.sock_sendfile(sock, file, offset, count)). The fd stays open and is the caller's.
+///
+/// Cancellation: safe, but part of the file may have been sent (the position says how much).
+/// Resumes: once every byte is in the socket's buffer, or the file ended.
+/// Throws: std::invalid_argument if the socket is not a SOCK_STREAM socket, offset < 0 or count
+/// is 0; os_error ESPIPE for an offset into a pipe; broken_pipe_error, connection_reset_error, other os_error subclasses (EBADF for a
+/// closed socket or a bad fd).
+auto sock_sendfile(socket& sock ASYNCIO_LIFETIMEBOUND, int fd, off_t offset = 0,
+                   std::optional<std::size_t> count = std::nullopt) -> task<std::size_t>;
 
 /// Creates a UDP socket bound to `local` (if its family is set) and connected to `remote` (if
 /// set); at least one must be set. The datagram form of Python's create_datagram_endpoint.

@@ -106,6 +106,8 @@ class stream_transport : io::interest, public std::enable_shared_from_this<strea
   [[nodiscard]] auto sock() const noexcept -> const socket& { return sock_; }
   /// Set for connections owned by a server: it closes them itself, so no "unclosed" report.
   bool managed = false;
+  /// Set while stream_writer::sendfile runs: the writer's write() then raises.
+  bool sendfile_active = false;
   address peer;
   address local;
 
