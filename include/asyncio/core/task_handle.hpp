@@ -361,7 +361,7 @@ auto event_loop::create_task(task<T> coro, std::source_location where) -> task_h
 ///
 /// Thread safety: loop-affine, valid during the factory call.
 struct task_creation {
-  /// The new task: registered with its loop, named (task_options::name or "Task-N"), not started.
+  /// The new task: named (task_options::name or "Task-N"), not started, not yet in all_tasks().
   /// The factory may rename it, add done callbacks, cancel it, or copy the handle to watch it
   /// (a copy kept past the call keeps the task's frame alive after it finishes).
   any_task task;
