@@ -6,6 +6,8 @@
 
 #include <netdb.h>
 
+#include <cerrno>
+
 namespace asyncio {
 namespace {
 
@@ -53,6 +55,31 @@ auto unpack(lookup_result r, const std::string& host) -> std::vector<addrinfo_en
   return std::move(r.entries);
 }
 
+struct reverse_result {
+  int code = 0;  // EAI_* or 0
+  int sys_errno = 0;
+  nameinfo names;
+};
+
+auto blocking_reverse(const address& addr, int flags) -> reverse_result {
+  char host[NI_MAXHOST];
+  char service[NI_MAXSERV];
+  reverse_result r;
+  r.code = ::getnameinfo(addr.data(), addr.size(), host, sizeof host, service, sizeof service, flags);
+  if (r.code == EAI_SYSTEM) r.sys_errno = errno;
+  if (r.code == 0) {
+    r.names.host = host;
+    r.names.service = service;
+  }
+  return r;
+}
+
+auto unpack(reverse_result r, const address& addr) -> nameinfo {
+  if (r.code == EAI_SYSTEM) throw_os_error(r.sys_errno, "getnameinfo " + addr.to_string());
+  if (r.code != 0) throw gai_error(std::error_code(r.code, gai_category()), "getnameinfo " + addr.to_string());
+  return std::move(r.names);
+}
+
 }  // namespace
 
 auto gai_category() noexcept -> const std::error_category& {
@@ -73,6 +100,14 @@ auto getaddrinfo(std::string host, std::string port, getaddrinfo_options options
       [](std::string h, std::string p, getaddrinfo_options o) { return blocking_lookup(h, p, o, 0); }, host, port,
       options);
   co_return unpack(std::move(r), host);
+}
+
+auto getnameinfo(address addr, int flags) -> task<nameinfo> {
+  // Numeric both ways (or nothing to translate): no lookup, no thread.
+  if (addr.family() == AF_UNSPEC || (flags & (NI_NUMERICHOST | NI_NUMERICSERV)) == (NI_NUMERICHOST | NI_NUMERICSERV))
+    co_return unpack(blocking_reverse(addr, flags), addr);
+  reverse_result r = co_await to_thread([](address a, int f) { return blocking_reverse(a, f); }, addr, flags);
+  co_return unpack(std::move(r), addr);
 }
 
 }  // namespace asyncio

@@ -1,5 +1,6 @@
 // getaddrinfo: numeric hosts (inline), a host name ("localhost", resolved off the loop), a name
-// that does not resolve (gai_error), and a lookup cancelled while it runs.
+// that does not resolve (gai_error), and a lookup cancelled while it runs; getnameinfo on
+// loopback addresses.
 // test-label: threaded
 #include <asyncio/asyncio.hpp>
 #include <gtest/gtest.h>
@@ -222,6 +223,40 @@ TEST(Getaddrinfo, CancelledLookupIsDropped) {
     EXPECT_FALSE(entries.empty());
     // Give the abandoned workers time to post their (dropped) results while the loop still runs.
     co_await asyncio::sleep(50ms);
+  }());
+}
+
+TEST(Getnameinfo, NumericFlagsTranslateOnTheLoop) {
+  asyncio::run([]() -> task<void> {
+    asyncio::nameinfo n =
+        co_await asyncio::getnameinfo(asyncio::address::parse("127.0.0.1", 8080), NI_NUMERICHOST | NI_NUMERICSERV);
+    EXPECT_EQ(n.host, "127.0.0.1");
+    EXPECT_EQ(n.service, "8080");
+    n = co_await asyncio::getnameinfo(asyncio::address::parse("::1", 443), NI_NUMERICHOST | NI_NUMERICSERV);
+    EXPECT_EQ(n.host, "::1");
+    EXPECT_EQ(n.service, "443");
+  }());
+}
+
+TEST(Getnameinfo, ServiceNameIsLookedUpOffTheLoop) {
+  asyncio::run([]() -> task<void> {
+    // NI_NUMERICHOST only: the service goes through /etc/services on the executor ("ssh" there,
+    // "22" on a system without the file).
+    asyncio::nameinfo n = co_await test_support::bounded(
+        asyncio::getnameinfo(asyncio::address::parse("127.0.0.1", 22), NI_NUMERICHOST));
+    EXPECT_EQ(n.host, "127.0.0.1");
+    EXPECT_TRUE(n.service == "ssh" || n.service == "22") << n.service;
+  }());
+}
+
+TEST(Getnameinfo, AddressWithoutAFamilyRaisesGaiError) {
+  asyncio::run([]() -> task<void> {
+    try {
+      (void)co_await asyncio::getnameinfo(asyncio::address(), NI_NUMERICHOST | NI_NUMERICSERV);
+      ADD_FAILURE() << "no gai_error";
+    } catch (const asyncio::gai_error& e) {
+      EXPECT_EQ(&e.code().category(), &asyncio::gai_category());
+    }
   }());
 }
 

@@ -1,5 +1,7 @@
 #pragma once
-// getaddrinfo: name resolution off the loop (Python's loop.getaddrinfo).
+// getaddrinfo: name resolution off the loop (Python's loop.getaddrinfo), and its reverse,
+// getnameinfo (Python's loop.getnameinfo).
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include <string>
@@ -46,5 +48,29 @@ class gai_error : public os_error {
 /// Throws: gai_error (e.g. unknown host).
 auto getaddrinfo(std::string host, std::string port, getaddrinfo_options options = {})
     -> task<std::vector<addrinfo_entry>>;
+
+/// What getnameinfo returns (Python's (host, port) tuple): a host name (or numeric address) and
+/// a service name (or port number).
+struct nameinfo {
+  std::string host;
+  std::string service;
+};
+
+/// Translates a socket address into a host and a service name with getnameinfo(3) (Python's
+/// loop.getnameinfo(sockaddr, flags)). flags are its NI_* flags (NI_NUMERICHOST, NI_NUMERICSERV,
+/// NI_NAMEREQD, NI_DGRAM...). With both NI_NUMERICHOST and NI_NUMERICSERV nothing is looked up
+/// and it completes on the loop thread at once; otherwise the lookup (DNS, /etc/hosts,
+/// /etc/services) runs on another thread (the default executor), as Python's does.
+/// Example:
+///
+///   asyncio::nameinfo n = co_await asyncio::getnameinfo(asyncio::address::parse("127.0.0.1", 80),
+///                                                       NI_NUMERICHOST | NI_NUMERICSERV);
+///   std::printf("%s port %s\n", n.host.c_str(), n.service.c_str());   // 127.0.0.1 port 80
+///
+/// Cancellation: safe; the lookup finishes in the background and its result is dropped.
+/// Resumes: on the caller's loop when the lookup finished.
+/// Throws: gai_error (EAI_NONAME with NI_NAMEREQD and no name; EAI_FAMILY for an empty or Unix
+/// address), os_error for EAI_SYSTEM.
+auto getnameinfo(address addr, int flags = 0) -> task<nameinfo>;
 
 }  // namespace asyncio
