@@ -183,6 +183,32 @@ auto open_connection(std::string host, std::uint16_t port, connect_options optio
   co_return p;
 }
 
+auto open_connection(socket sock, connect_options options) -> task<stream_pair> {
+  if (options.ssl && !options.server_hostname) {
+    sock.close();
+    throw std::invalid_argument("open_connection: server_hostname is required with ssl when no host is given");
+  }
+  stream_pair p = make_streams(std::move(sock), options.limit);
+  if (options.ssl) {
+    co_await detail::tls_wrap(p.writer.transport(), *options.ssl, false, *options.server_hostname,
+                              options.ssl_handshake_timeout, options.session);
+  }
+  co_return p;
+}
+
+auto open_unix_connection(std::string path, connect_options options) -> task<stream_pair> {
+  if (options.ssl && !options.server_hostname)
+    throw std::invalid_argument("open_unix_connection: server_hostname is required with ssl");
+  socket s(AF_UNIX, SOCK_STREAM);
+  try {
+    co_await sock_connect(s, address::unix_path(path));
+  } catch (...) {
+    s.close();
+    throw;
+  }
+  co_return co_await open_connection(std::move(s), std::move(options));
+}
+
 auto open_unix_connection(std::string path, std::size_t limit) -> task<stream_pair> {
   socket s(AF_UNIX, SOCK_STREAM);
   try {

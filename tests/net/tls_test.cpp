@@ -1,6 +1,6 @@
 // TLS over loopback: our client against our server (echo, large transfers with back-pressure,
 // ALPN, SNI, verification failures and opt-out, handshake timeouts on the virtual clock,
-// cancellation, close_notify, ragged EOF, start_tls). The certificates come from
+// cancellation, close_notify, ragged EOF, start_tls, TLS over Unix sockets, sendfile through TLS). The certificates come from
 // support/tls_certs.hpp (made with the OpenSSL API at test time). Real-clock tests bound every wait.
 #include <asyncio/asyncio.hpp>
 #include <asyncio/testing/virtual_clock.hpp>
@@ -10,6 +10,9 @@
 #include <support/tls_certs.hpp>
 
 #include <openssl/x509_vfy.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -600,6 +603,91 @@ TEST(Tls, PlainClientAgainstTlsServerFailsCleanly) {
     EXPECT_EQ(s->handlers_done, 0);
     w.close();
     co_await srv.shutdown(1s);
+  }());
+}
+
+TEST(Tls, OverUnixSockets) {
+  asyncio::run([]() -> task<void> {
+    auto s = std::make_shared<seen>();
+    asyncio::client_connected_cb cb = echo_handler(s);
+    asyncio::server_options so = tls_server_options(server_ctx());
+    std::string path = "/tmp/asyncio_tls_test_" + std::to_string(::getpid()) + ".sock";
+    auto srv = co_await asyncio::start_unix_server(cb, path, so);
+    // A path is no host name: with ssl, server_hostname must be given (as Python requires).
+    asyncio::connect_options no_name;
+    no_name.ssl = client_ctx();
+    EXPECT_THROW((void)co_await asyncio::open_unix_connection(path, no_name), std::invalid_argument);
+
+    auto co = tls_options(client_ctx());
+    auto [r, w] = co_await test_support::bounded(asyncio::open_unix_connection(path, co));
+    EXPECT_TRUE(w.get_ssl_object().has_value());
+    EXPECT_EQ(w.get_ssl_object()->server_hostname(), std::optional<std::string>("localhost"));
+    w.write("over unix and TLS\n");
+    EXPECT_EQ(co_await test_support::bounded(r.readline()), "over unix and TLS\n");
+    w.close();
+    EXPECT_TRUE(co_await test_support::eventually([&] { return s->handlers_done == 1; }));
+    EXPECT_EQ(s->sni, std::optional<std::string>("localhost"));
+    EXPECT_TRUE(s->close_notify);
+
+    // A certificate that does not name the host fails as on TCP.
+    auto wrong = tls_options(client_ctx(), "not-the-host.example");
+    EXPECT_THROW((void)co_await test_support::bounded(asyncio::open_unix_connection(path, wrong)),
+                 asyncio::ssl_certificate_verify_error);
+    srv.close();
+    co_await srv.wait_closed();
+  }());
+}
+
+TEST(Tls, OpenConnectionOnAConnectedSocket) {
+  asyncio::run([]() -> task<void> {
+    // Python's open_connection(sock=..., ssl=...): a socketpair end, TLS on both ends.
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    asyncio::socket server_end = asyncio::socket::adopt(fds[0]);
+    asyncio::socket client_end = asyncio::socket::adopt(fds[1]);
+    asyncio::stream_pair server_side = asyncio::make_streams(std::move(server_end));
+    asyncio::start_tls_options sto;
+    sto.server_side = true;
+    auto accepting = asyncio::create_task(asyncio::start_tls(server_side.writer, server_ctx(), sto));
+    auto co = tls_options(client_ctx());
+    auto [r, w] = co_await test_support::bounded(asyncio::open_connection(std::move(client_end), co));
+    co_await test_support::bounded(std::move(accepting));
+    w.write("ping\n");
+    EXPECT_EQ(co_await test_support::bounded(server_side.reader.readline()), "ping\n");
+    w.close();
+    server_side.writer.close();
+  }());
+}
+
+TEST(Tls, SendfileFallsBackToReadAndWrite) {
+  asyncio::run([]() -> task<void> {
+    std::string content(2 << 20, '\0');
+    for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + (i * 31 + i / 997) % 26);
+    char name[] = "/tmp/asyncio_tls_sendfile_XXXXXX";
+    int fd = ::mkstemp(name);
+    EXPECT_GE(fd, 0);
+    ::unlink(name);
+    EXPECT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+
+    auto s = std::make_shared<seen>();
+    asyncio::client_connected_cb cb = echo_handler(s);
+    asyncio::server_options so = tls_server_options(server_ctx());
+    auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0, so);
+    auto co = tls_options(client_ctx());
+    auto [r, w] = co_await test_support::bounded(asyncio::open_connection("127.0.0.1", srv.port(), co));
+    auto echoed = asyncio::create_task(r.read());
+    w.write("head:");
+    std::size_t sent = co_await test_support::bounded(w.sendfile(fd, 7, content.size()), 60s);
+    EXPECT_EQ(sent, content.size() - 7);  // the count stops at the end of the file
+    EXPECT_EQ(::lseek(fd, 0, SEEK_CUR), static_cast<off_t>(content.size()));
+    w.write_eof();
+    std::string got = co_await test_support::bounded(std::move(echoed), 60s);
+    EXPECT_TRUE(got == "head:" + content.substr(7));
+    EXPECT_EQ(got.size(), 5 + content.size() - 7);
+    ::close(fd);
+    w.close();
+    srv.close();
+    co_await srv.wait_closed();
   }());
 }
 

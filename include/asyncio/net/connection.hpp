@@ -21,14 +21,14 @@ namespace asyncio {
 struct connect_options {
   /// Happy Eyeballs: start the next address's attempt after this delay if the previous one has not
   /// answered (RFC 8305 recommends 250 ms). Unset: try the addresses one after the other.
-  std::optional<duration> happy_eyeballs_delay;
+  std::optional<duration> happy_eyeballs_delay{};
   /// Reorder addresses so that families alternate, starting with the first family returned
   /// (RFC 8305 §4). 0 = keep getaddrinfo's order; defaults to 1 when happy_eyeballs_delay is set.
   int interleave = -1;
   /// AF_INET or AF_INET6 to restrict the lookup; AF_UNSPEC for both.
   int family = AF_UNSPEC;
   /// Bind the socket to this local address first (e.g. a source port); unset: any.
-  address local_addr;
+  address local_addr{};
   /// Read buffer limit of the streams (readline/readuntil); open_connection only.
   std::size_t limit = 64 * 1024;
   /// TLS: open_connection runs a TLS handshake with this client context before returning the
@@ -90,6 +90,33 @@ auto open_connection(std::string host, std::uint16_t port, connect_options optio
 /// Cancellation: safe.
 /// Throws: file_not_found_error, connection_refused_error, other os_error subclasses.
 auto open_unix_connection(std::string path, std::size_t limit = 64 * 1024) -> task<stream_pair>;
+
+/// Opens a Unix stream socket connection to path with open_connection's options (Python's
+/// open_unix_connection(path, limit=, ssl=, server_hostname=, ssl_handshake_timeout=)): limit, ssl,
+/// server_hostname, ssl_handshake_timeout and session apply; the address options are ignored.
+/// With options.ssl, server_hostname must be set, since a path is no host name (Python requires it
+/// too); "" sends no SNI and needs a context with check_hostname off.
+/// Example (doc-test: compile-only, it needs a TLS server on the socket):
+///
+///   asyncio::connect_options tls{.ssl = asyncio::ssl_context::client(), .server_hostname = "localhost"};
+///   auto [reader, writer] = co_await asyncio::open_unix_connection("/run/app.sock", tls);
+///
+/// Cancellation: safe; during the handshake the connection is aborted.
+/// Resumes: once connected (and, with TLS, once the handshake completed).
+/// Throws: as the form above; with TLS as open_connection; std::invalid_argument if options.ssl
+/// is set and options.server_hostname is not.
+auto open_unix_connection(std::string path, connect_options options) -> task<stream_pair>;
+
+/// Wraps an already connected stream socket (TCP, Unix, one end of a socketpair) in streams,
+/// running a TLS handshake first when options.ssl is set (Python's open_connection(sock=, ssl=));
+/// limit, ssl, server_hostname, ssl_handshake_timeout and session apply. Without TLS it is
+/// make_streams(sock, options.limit).
+///
+/// Cancellation: safe; during the handshake the connection is aborted (the socket is closed).
+/// Resumes: at once without TLS, else once the handshake completed.
+/// Throws: as open_connection's handshake; std::invalid_argument if options.ssl is set and
+/// options.server_hostname is not. The socket is closed when it throws.
+auto open_connection(socket sock, connect_options options) -> task<stream_pair>;
 
 /// Wraps a connected socket in streams (Python's open_connection(sock=...)).
 auto make_streams(socket sock, std::size_t limit = 64 * 1024) -> stream_pair;
