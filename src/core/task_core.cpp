@@ -5,7 +5,6 @@
 #include <asyncio/errors.hpp>
 
 #include <atomic>
-#include <cstdio>
 #include <utility>
 
 namespace asyncio::detail {
@@ -294,15 +293,7 @@ auto promise_base::finish_root(std::coroutine_handle<> root) noexcept -> std::co
   return std::noop_coroutine();
 }
 
-void report_never_awaited(void* frame_address) noexcept {
-  event_loop* loop = running_loop();
-  if (!loop || !loop->get_debug()) return;
-  exception_context ctx;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%p", frame_address);
-  ctx.message = std::string("coroutine was never awaited (frame ") + buf + ")";
-  loop->call_exception_handler(ctx);
-}
+// report_never_awaited: src/core/never_awaited.cpp.
 
 }  // namespace asyncio::detail
 

@@ -13,6 +13,8 @@
 #include <coroutine>
 #include <exception>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -143,13 +145,43 @@ class task_promise<void> : public promise_base {
 
 };
 
-/// Reports (through the loop's exception handler, if any loop runs) a task<T> destroyed without
-/// ever being awaited or spawned: Python's "coroutine was never awaited".
+/// Reports a task<T> destroyed without ever being awaited or spawned: Python's "coroutine was never
+/// awaited" (src/core/never_awaited.cpp; format in task<T>'s comment). Always on, debug mode or not;
+/// it goes to the running loop's exception handler, or to stderr when no loop runs on this thread.
+/// Out of line and only called on that path: the destructor's cost is the one branch that calls it.
 void report_never_awaited(void* frame_address) noexcept;
+
+/// The name a report shows for a demangled coroutine resume function. For `template <class T>
+/// auto twice(T) -> task<T>` in an anonymous namespace, clang's
+/// "asyncio::task<double> (anonymous namespace)::twice<double>(double) [clone .resume]" and g++'s
+/// "(anonymous namespace)::twice((anonymous namespace)::twice<double>(double)::
+/// _ZN12_GLOBAL__N_15twiceIdEEN7asyncio4taskIT_EES3_.Frame*) [clone .actor]" (one line) both give
+/// "twice<double>(double)": clone suffixes, anonymous namespaces and a template's return type are
+/// removed; parameters are kept so that overloads differ. Any other name gets the same removals.
+/// Throws: std::bad_alloc.
+auto coroutine_display_name(std::string_view demangled) -> std::string;
 
 }  // namespace detail
 
 /// A coroutine returning T (Python's `async def`). Move-only; lazy; awaited at most once.
+///
+/// Never awaited: destroying a task<T> whose coroutine never started (neither awaited nor passed to
+/// create_task, gather, a task_group...) reports it, as Python warns "coroutine 'f' was never
+/// awaited", in debug mode or not. The report goes to the running loop's exception handler
+/// (event_loop::set_exception_handler captures it; the default one prints it to stderr), or to
+/// stderr when no loop runs on this thread. Its message is
+///
+///     coroutine 'child(int)' was never awaited
+///       dropped in: parent()
+///
+/// (the default handler prefixes "asyncio: "). The coroutine is named from the executable's symbol
+/// table, read only when reporting: no -rdynamic needed, but a stripped binary gives
+/// "coroutine at <file>+0x<offset> was never awaited" with an addr2line command instead. The second
+/// line names the function whose scope destroyed it, when the symbols allow. A task, once created,
+/// owns its coroutine and is never reported, even if it is cancelled before its first step (as in
+/// CPython); neither is a coroutine handed to a refusing task_group or a closed loop's run_on.
+/// Where the coroutine was created is not recorded, debug mode included: that would cost every
+/// coroutine call a check (docs/lessons.md §3.9).
 ///
 /// Cancellation: a cancelled task raises asyncio::cancelled_error at the suspension point where the
 /// chain is parked; destructors and catch blocks run.
@@ -215,8 +247,10 @@ class [[nodiscard]] task {
  private:
   void reset() noexcept {
     if (!handle_) return;
-    // A frame that never ran (still at its initial suspension) is Python's "never awaited".
-    if (!handle_.promise().owner_task()) detail::report_never_awaited(handle_.address());
+    // A frame that never ran (still at its initial suspension) is Python's "never awaited". A
+    // task<T> never holds a task's root frame (create_task takes it), so this is the chain link.
+    if (!handle_.promise().owner_task()) [[unlikely]]
+      detail::report_never_awaited(handle_.address());
     handle_.destroy();
     handle_ = nullptr;
   }
