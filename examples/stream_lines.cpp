@@ -2,7 +2,7 @@
 // The server reads the connection line by line as Python's `async for line in reader` does
 // (stream_reader::lines()) and answers each line in upper case; at the client's EOF it sends a
 // file with stream_writer::sendfile (sendfile(2) on a plain socket). The client accepts either
-// line ending with readuntil({"\r\n", "\n"}), Python 3.13's readuntil with a tuple.
+// line ending with readuntil("\r\n", "\n"), Python 3.13's readuntil with a tuple.
 // Run: ./stream_lines
 // ctest-expect: client got: HELLO
 // ctest-expect: client got: ASYNC
@@ -61,7 +61,7 @@ auto amain() -> asyncio::task<void> {
   writer.write("hello\r\nasync\nworld\r\n");  // two kinds of line ending
   writer.write_eof();
   for (int i = 0; i < 3; ++i) {
-    std::string line = co_await reader.readuntil({"\r\n", "\n"});
+    std::string line = co_await reader.readuntil("\r\n", "\n");
     std::printf("client got: %s\n", strip_ending(line).c_str());
   }
   std::string file = co_await reader.read();  // up to the server's close

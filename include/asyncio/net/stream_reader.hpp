@@ -1,11 +1,11 @@
 #pragma once
 // stream_reader: the reading half of a connection (Python's asyncio.StreamReader).
 #include <cstddef>
-#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <asyncio/core/generator.hpp>
@@ -55,17 +55,26 @@ class stream_reader {
   /// shorter. The limit and EOF rules are those of the one-separator form, applied to that match.
   /// Example (doc-test: compile-only, it needs a peer):
   ///
-  ///   std::string line = co_await r.readuntil({"\r\n", "\n"});   // either line ending
+  ///   std::string line = co_await r.readuntil("\r\n", "\n");   // either line ending
+  ///   std::vector<std::string> seps{"\r\n", "\n", "\r"};          // or a list made beforehand
+  ///   std::string next = co_await r.readuntil(seps);
   ///
+  /// Not `readuntil({"\r\n", "\n"})`: g++ 12 rejects a braced list inside co_await ("array used
+  /// as initializer"), and the braces would not tell a list from one std::string anyway.
   /// Cancellation: safe, as every read.
   /// Resumes: when a separator arrived, or at EOF.
   /// Throws: std::invalid_argument if `separators` is empty or holds an empty string;
   /// limit_overrun_error (data stays buffered); incomplete_read_error (partial = what was
   /// buffered, consumed) at EOF; os_error subclasses.
   auto readuntil(std::vector<std::string> separators) ASYNCIO_LIFETIMEBOUND -> task<std::string>;
-  /// readuntil({"\r\n", "\n"}): the braced list picks this overload (a list of strings).
-  auto readuntil(std::initializer_list<std::string_view> separators) ASYNCIO_LIFETIMEBOUND -> task<std::string> {
-    return readuntil(std::vector<std::string>(separators.begin(), separators.end()));
+  /// readuntil("\r\n", "\n"): two or more separators as arguments (Python's tuple).
+  template <class... More>
+    requires(std::is_convertible_v<More, std::string_view> && ...)
+  auto readuntil(std::string_view first, std::string_view second, More&&... more) ASYNCIO_LIFETIMEBOUND
+      -> task<std::string> {
+    std::vector<std::string> separators{std::string(first), std::string(second)};
+    (separators.emplace_back(std::string_view(more)), ...);
+    return readuntil(std::move(separators));
   }
   /// One line including "\n"; at EOF the partial last line, then "" (Python's readline).
   /// Throws: limit_overrun_error (the line is dropped), os_error subclasses.

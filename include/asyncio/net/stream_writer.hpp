@@ -52,9 +52,12 @@ class stream_writer {
   /// is offset + the bytes sent. The fd stays open and is the caller's.
   /// Example (doc-test: compile-only, it needs a peer and a file):
   ///
+  ///   #include <fcntl.h>
+  ///   #include <unistd.h>
   ///   int file = ::open("/etc/hostname", O_RDONLY | O_CLOEXEC);
   ///   std::size_t sent = co_await w.sendfile(file);
   ///   ::close(file);
+  ///   std::printf("%zu bytes sent\n", sent);
   ///
   /// Cancellation: safe, but part of the file may have been sent (the position says how much).
   /// Resumes: once every byte is sent or buffered, or the file ended.
