@@ -52,8 +52,9 @@ auto fail() -> asyncio::task<std::string> {
   throw std::runtime_error("failed over there");
 }
 
-/// Sleeps for an hour on the other loop; records that it was cancelled.
-auto wait_forever(std::atomic<bool>* cancelled) -> asyncio::task<int> {
+/// Sleeps for an hour on the other loop; records that it started and that it was cancelled.
+auto wait_forever(std::atomic<bool>* cancelled, std::atomic<bool>* started = nullptr) -> asyncio::task<int> {
+  if (started) started->store(true);
   try {
     co_await asyncio::sleep(3600s);
   } catch (const asyncio::cancelled_error&) {
@@ -100,7 +101,11 @@ TEST(WrapFuture, ValueAndExceptionFromAnotherLoop) {
 
 auto cancel_main(asyncio::event_loop* other, std::atomic<bool>* remote_cancelled) -> asyncio::task<> {
   // Cancelling the asyncio future cancels the concurrent one and its task on the other loop.
-  asyncio::concurrent_future<int> cf = asyncio::run_coroutine_threadsafe(wait_forever(remote_cancelled), *other);
+  std::atomic<bool> started{false};
+  asyncio::concurrent_future<int> cf = asyncio::run_coroutine_threadsafe(wait_forever(remote_cancelled, &started), *other);
+  // A cancel that arrives before the other loop started the coroutine means it never runs (as in
+  // Python): wait for the start (blocking this loop is harmless here) so the cancel reaches it.
+  for (int i = 0; i < 60'000 && !started.load(); ++i) std::this_thread::sleep_for(1ms);
   asyncio::future<int> f = asyncio::wrap_future(cf);
   auto waiter = asyncio::create_task(asyncio::shield(f));
   co_await asyncio::sleep(0s);
