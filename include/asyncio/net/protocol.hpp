@@ -1,7 +1,7 @@
 #pragma once
 // Protocols: the callback interface of transports (Python's asyncio.BaseProtocol, Protocol,
 // BufferedProtocol and DatagramProtocol). A protocol is an object whose virtual member functions the
-// loop calls as things happen on a transport (net/transport.hpp, and the datagram transport); it is
+// loop calls as things happen on a transport (net/transport.hpp, net/datagram_transport.hpp); it is
 // the style of code written against loop.create_connection / loop.create_server. Coroutine code
 // should prefer the streams (net/stream_reader.hpp, net/stream_writer.hpp).
 //
