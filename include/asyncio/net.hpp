@@ -21,6 +21,11 @@
 //   asyncio::start_server / start_unix_server / server    servers with graceful shutdown
 //   asyncio::ssl_context, ssl_object, start_tls           TLS through OpenSSL ({.ssl = ctx})
 //   asyncio::ssl_session                                  resume a TLS session ({.session = s})
+//   asyncio::protocol, buffered_protocol, transport +     Python's callback style: protocols
+//     create_connection(factory, ...), create_server,     called by transports (net/protocol.hpp,
+//     create_unix_*, connect_accepted_socket              net/transport.hpp)
+//   asyncio::datagram_protocol, datagram_transport,       UDP with callbacks
+//     create_datagram_endpoint                            (net/datagram_transport.hpp)
 //
 // Errors are the os_error subclasses of <asyncio/errors.hpp> (connection_reset_error,
 // broken_pipe_error, connection_refused_error, timeout_error...) carrying the std::error_code.
@@ -28,7 +33,9 @@
 #include <asyncio/lowlevel/wait_io.hpp>
 #include <asyncio/net/address.hpp>
 #include <asyncio/net/connection.hpp>
+#include <asyncio/net/datagram_transport.hpp>
 #include <asyncio/net/getaddrinfo.hpp>
+#include <asyncio/net/protocol.hpp>
 #include <asyncio/net/server.hpp>
 #include <asyncio/net/socket.hpp>
 #include <asyncio/net/ssl_context.hpp>
@@ -38,3 +45,4 @@
 #include <asyncio/net/start_tls.hpp>
 #include <asyncio/net/stream_reader.hpp>
 #include <asyncio/net/stream_writer.hpp>
+#include <asyncio/net/transport.hpp>
