@@ -16,6 +16,7 @@
 // is created, used and freed on the loop's thread only.
 #include <exception>
 #include <memory>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -54,6 +55,32 @@ void copy_outcome(concurrent_future<T>& source, future<T>& dest) {
   }
 }
 
+/// The callback that carries the outcome to the loop: copies it into the link's future and frees
+/// that copy. Dropped unrun (the loop closed with it queued), it still frees the copy, on the
+/// loop's thread; dropped on another thread (the loop was closed when it was posted), it cannot
+/// touch the loop-affine future and leaves it.
+template <class T>
+struct wrap_delivery {
+  std::shared_ptr<wrap_link<T>> link;
+  concurrent_future<T> source;
+
+  wrap_delivery(std::shared_ptr<wrap_link<T>> l, concurrent_future<T> s) noexcept
+      : link(std::move(l)), source(std::move(s)) {}
+  wrap_delivery(wrap_delivery&&) noexcept = default;
+  wrap_delivery(const wrap_delivery&) = delete;
+  auto operator=(const wrap_delivery&) -> wrap_delivery& = delete;
+  auto operator=(wrap_delivery&&) -> wrap_delivery& = delete;
+  ~wrap_delivery() {
+    if (link && link->dest && std::this_thread::get_id() == loop_access::thread_id(*link->loop))
+      delete std::exchange(link->dest, nullptr);
+  }
+  void operator()() {
+    future<T>* d = std::exchange(link->dest, nullptr);
+    copy_outcome(source, *d);
+    delete d;
+  }
+};
+
 }  // namespace detail
 
 /// An asyncio future (on the running loop) that completes as `source` does (Python's
@@ -65,8 +92,9 @@ void copy_outcome(concurrent_future<T>& source, future<T>& dest) {
 /// Resumes: a task awaiting the future resumes on the running loop, on an iteration after
 /// `source` was completed (the outcome crosses with call_soon_threadsafe).
 /// Thread safety: call on the loop's thread; `source` may be completed from any thread. If the
-/// loop is closed before the outcome arrives, the future stays pending and the copy kept for the
-/// outcome is not freed (it belongs to that loop's thread).
+/// loop was closed when `source` completes, the future stays pending and the copy kept for the
+/// outcome is not freed (it belongs to that loop's thread). A `source` that never completes keeps
+/// that copy, and itself (its callback holds it), alive.
 /// Throws: invalid_state_error if no loop runs on this thread; std::bad_alloc.
 template <class T>
 auto wrap_future(concurrent_future<T> source) -> future<T> {
@@ -81,11 +109,7 @@ auto wrap_future(concurrent_future<T> source) -> future<T> {
   // On whichever thread completes `source` (or here, if it is done already).
   source.add_done_callback([link, source]() mutable {
     try {
-      link->loop->call_soon_threadsafe([link, source]() mutable {
-        future<T>* d = std::exchange(link->dest, nullptr);
-        detail::copy_outcome(source, *d);
-        delete d;
-      });
+      link->loop->call_soon_threadsafe(detail::wrap_delivery<T>(link, source));
     } catch (...) {
       // The loop is closed: nobody will await the future any more; see Thread safety above.
     }
