@@ -16,6 +16,8 @@
 #include "net/tls_wrap.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -145,7 +147,7 @@ struct transport_access {
       fatal(tr, std::current_exception(), "Fatal error: protocol.eof_received() call failed.");
       return;
     }
-    if (!keep_open) tr.close();
+    if (!keep_open || tr.read_only_) tr.close();
   }
 
   static auto read_loop(std::shared_ptr<transport> self) -> task<void> {
@@ -229,7 +231,7 @@ struct transport_access {
       fatal(tr, std::current_exception(), "Fatal error: protocol.connection_made() call failed.");
       return;
     }
-    if (tr.lost_ || tr.t_->is_closing()) return;
+    if (tr.lost_ || tr.t_->is_closing() || tr.write_only_) return;
     tr.reader_ = create_task(read_loop(tr.shared_from_this()), task_options{.name = "transport-reader"});
   }
 
@@ -261,6 +263,34 @@ struct transport_access {
       throw;
     }
     finish(*self);
+  }
+
+  /// connect_read_pipe / connect_write_pipe.
+  static auto start_pipe(const erased_protocol_factory& factory, int fd, bool read_end) -> erased_connection_pair {
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) {
+      int err = errno;
+      throw_os_error(err, "fstat");
+    }
+    if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode)) {
+      ::close(fd);
+      throw std::invalid_argument("Pipe transport is for pipes/sockets only.");
+    }
+    auto t = std::make_shared<stream_transport>(socket::adopt(fd), 64 * 1024, stream_kind::pipe);
+    std::shared_ptr<transport> tr;
+    std::shared_ptr<base_protocol> p;
+    try {
+      p = make_protocol(factory);
+      tr = std::shared_ptr<transport>(new transport(t));
+      tr->read_only_ = read_end;
+      tr->write_only_ = !read_end;
+      tr->set_protocol(p);
+    } catch (...) {
+      t->abort();
+      throw;
+    }
+    create_task(run(tr), task_options{.name = "pipe-transport"}).detach();
+    return {std::move(tr), std::move(p)};
   }
 
   static auto make_protocol(const erased_protocol_factory& factory) -> std::shared_ptr<base_protocol> {
@@ -321,6 +351,10 @@ auto accept_protocol(erased_protocol_factory factory, socket sock, server_option
   co_return transport_access::start_detached(factory, sp.writer.transport());
 }
 
+auto connect_pipe(erased_protocol_factory factory, int fd, bool read_end) -> task<erased_connection_pair> {
+  co_return transport_access::start_pipe(factory, fd, read_end);
+}
+
 auto protocol_server_cb(erased_protocol_factory factory) -> client_connected_cb {
   return [factory = std::move(factory)](stream_reader /*r*/, stream_writer w) -> task<void> {
     return serve_protocol(factory, w.transport());
@@ -333,9 +367,12 @@ transport::transport(std::shared_ptr<detail::stream_transport> t, std::shared_pt
   set_protocol(std::move(p));
 }
 
+transport::transport(std::shared_ptr<detail::stream_transport> t) : t_(std::move(t)) {}
+
 transport::~transport() = default;
 
 void transport::write(std::string_view data) {
+  if (read_only_) throw invalid_state_error("write() on a read pipe transport");
   t_->write(data);
   if (lost_) return;
   if (t_->write_errno() != 0 && !t_->closed()) {
@@ -393,7 +430,7 @@ void transport::set_protocol(std::shared_ptr<base_protocol> p) {
   if (!p) throw std::invalid_argument("set_protocol: null protocol");
   auto* plain = dynamic_cast<protocol*>(p.get());
   auto* buffered = dynamic_cast<buffered_protocol*>(p.get());
-  if (!plain && !buffered) throw std::invalid_argument("set_protocol: neither a protocol nor a buffered_protocol");
+  if (!plain && !buffered && !write_only_) throw std::invalid_argument("set_protocol: neither a protocol nor a buffered_protocol");
   protocol_ = std::move(p);
   plain_ = plain;
   buffered_ = buffered;

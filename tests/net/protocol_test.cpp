@@ -8,6 +8,7 @@
 #include <asyncio/time/sleep.hpp>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -438,6 +439,60 @@ TEST(Protocol, ServerShutdownAbortsOpenConnections) {
     EXPECT_EQ(ss.made.front()->lost, 1);
     EXPECT_FALSE(ss.made.front()->lost_error);
     EXPECT_TRUE(co_await eventually([&] { return proto->lost == 1; }));
+  });
+}
+
+// A protocol for a write pipe: any base_protocol.
+struct lost_counter : asyncio::base_protocol {
+  int lost = 0;
+  std::exception_ptr error;
+  void connection_lost(std::exception_ptr e) override {
+    ++lost;
+    error = e;
+  }
+};
+
+TEST(Protocol, ReadAndWritePipes) {
+  run_test([]() -> task<void> {
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    auto [rt, rp] = co_await asyncio::connect_read_pipe(make_client, fds[0]);
+    rp->keep_open = true;  // ignored by a read pipe: EOF closes it
+    auto [wt, wp] = co_await asyncio::connect_write_pipe([] { return std::make_shared<lost_counter>(); }, fds[1]);
+    EXPECT_THROW(rt->write("x"), asyncio::invalid_state_error);
+    EXPECT_TRUE(rt->is_reading());
+    wt->write("through ");
+    wt->writelines({"the ", "pipe"});
+    wt->write_eof();
+    EXPECT_TRUE(co_await eventually([&] { return rp->lost == 1 && wp->lost == 1; }));
+    EXPECT_EQ(rp->data, "through the pipe");
+    EXPECT_EQ(rp->events, (std::vector<std::string>{"made", "eof", "lost"}));
+    EXPECT_FALSE(rp->lost_error);
+    EXPECT_FALSE(wp->error);
+  });
+}
+
+TEST(Protocol, WritePipeWithoutReaderIsBroken) {
+  run_test([]() -> task<void> {
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    ::close(fds[0]);
+    auto [wt, wp] = co_await asyncio::connect_write_pipe([] { return std::make_shared<lost_counter>(); }, fds[1]);
+    wt->write("nobody reads this");
+    EXPECT_TRUE(co_await eventually([&] { return wp->lost == 1; }));
+    EXPECT_TRUE(wp->error);
+    if (wp->error) EXPECT_THROW(std::rethrow_exception(wp->error), asyncio::broken_pipe_error);
+  });
+}
+
+TEST(Protocol, PipeTransportRejectsRegularFiles) {
+  run_test([]() -> task<void> {
+    char path[] = "/tmp/asyncio-protocol-XXXXXX";
+    int fd = ::mkstemp(path);
+    EXPECT_GE(fd, 0);
+    ::unlink(path);
+    EXPECT_THROW(co_await asyncio::connect_read_pipe(make_client, fd), std::invalid_argument);
+    EXPECT_EQ(::fcntl(fd, F_GETFD), -1);  // closed
   });
 }
 

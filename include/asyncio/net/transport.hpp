@@ -1,7 +1,8 @@
 #pragma once
 // transport: a stream connection driven by a protocol's callbacks (Python's asyncio.Transport as
 // the selector event loop implements it), and the functions that make one: create_connection,
-// create_server, create_unix_connection, create_unix_server, connect_accepted_socket.
+// create_server, create_unix_connection, create_unix_server, connect_accepted_socket, and for
+// pipes connect_read_pipe and connect_write_pipe.
 //
 // A transport sits on the same connection state as the streams (net/detail/stream_transport.hpp):
 // writes, the write buffer, its water marks and TLS are the streams'. Reading is a task per
@@ -74,7 +75,8 @@ class transport : public std::enable_shared_from_this<transport> {
   /// protocol's pause_writing is called, from inside this call. Ignored once the transport is
   /// closing or lost. A send error is fatal: the transport is aborted and connection_lost gets
   /// the os_error (connection_reset_error, broken_pipe_error...).
-  /// Throws: invalid_state_error after write_eof() (Python's RuntimeError).
+  /// Throws: invalid_state_error after write_eof() (Python's RuntimeError), or on a read pipe's
+  /// transport (Python's read pipe transport has no write).
   void write(std::string_view data);
   /// Writes each element of a range of string-like values (Python's writelines).
   template <class Range>
@@ -133,15 +135,19 @@ class transport : public std::enable_shared_from_this<transport> {
   [[nodiscard]] auto get_protocol() const noexcept -> std::shared_ptr<base_protocol> { return protocol_; }
   /// Switches the protocol that receives the next callbacks (Python's set_protocol); connection_made
   /// is not called on it.
-  /// Throws: std::invalid_argument if p is null or neither a protocol nor a buffered_protocol.
+  /// Throws: std::invalid_argument if p is null, or neither a protocol nor a buffered_protocol
+  /// (any base_protocol for a write pipe's transport).
   void set_protocol(std::shared_ptr<base_protocol> p);
 
  private:
   friend struct detail::transport_access;
   transport(std::shared_ptr<detail::stream_transport> t, std::shared_ptr<base_protocol> p);
+  explicit transport(std::shared_ptr<detail::stream_transport> t);  // the protocol is set next
 
   std::shared_ptr<detail::stream_transport> t_;
   std::shared_ptr<base_protocol> protocol_;
+  bool read_only_ = false;   // connect_read_pipe: no writing; EOF always closes
+  bool write_only_ = false;  // connect_write_pipe: no reading; any base_protocol
   protocol* plain_ = nullptr;           // protocol_ as a protocol, or null
   buffered_protocol* buffered_ = nullptr;  // protocol_ as a buffered_protocol, or null
   std::unique_ptr<char[]> rbuf_;        // the receive buffer of a plain protocol
@@ -183,6 +189,12 @@ concept stream_protocol_factory =
      std::derived_from<typename protocol_pointer<std::remove_cvref_t<std::invoke_result_t<F&>>>::type,
                        buffered_protocol>);
 
+/// As stream_protocol_factory for any base_protocol (connect_write_pipe).
+template <class F>
+concept base_protocol_factory =
+    std::invocable<F&> && protocol_pointer<std::remove_cvref_t<std::invoke_result_t<F&>>>::value &&
+    std::derived_from<typename protocol_pointer<std::remove_cvref_t<std::invoke_result_t<F&>>>::type, base_protocol>;
+
 template <class F>
 using factory_protocol_t = typename protocol_pointer<std::remove_cvref_t<std::invoke_result_t<F&>>>::type;
 
@@ -203,6 +215,7 @@ auto connect_unix_protocol(erased_protocol_factory factory, std::string path, co
 auto accept_protocol(erased_protocol_factory factory, socket sock, server_options options)
     -> task<erased_connection_pair>;
 auto protocol_server_cb(erased_protocol_factory factory) -> client_connected_cb;
+auto connect_pipe(erased_protocol_factory factory, int fd, bool read_end) -> task<erased_connection_pair>;
 
 template <class P>
 auto make_connection_pair(erased_connection_pair c) -> connection_pair<P> {
@@ -285,6 +298,42 @@ auto connect_accepted_socket(F factory, socket sock, server_options options = {}
     -> task<connection_pair<detail::factory_protocol_t<F>>> {
   detail::erased_protocol_factory f = detail::erase_protocol_factory(std::move(factory));
   auto t = co_await detail::accept_protocol(std::move(f), std::move(sock), std::move(options));
+  co_return detail::make_connection_pair<detail::factory_protocol_t<F>>(std::move(t));
+}
+
+/// Wraps the read end of a pipe (or a socket or character device), fd, in a read-only transport
+/// with a protocol from factory() (Python's loop.connect_read_pipe). The transport owns fd and
+/// closes it. EOF calls eof_received and then closes the transport whatever it returns (as
+/// Python's read pipe transport); write() throws. pause_reading/resume_reading work.
+///
+/// Cancellation: nothing to cancel (it does not suspend).
+/// Resumes: at once; connection_made has returned.
+/// Throws: std::invalid_argument if fd is not a pipe, socket or character device (Python's
+/// ValueError "Pipe transport is for pipes/sockets only."); os_error if fd is invalid. fd is
+/// closed when it throws.
+template <class F>
+  requires detail::stream_protocol_factory<F>
+auto connect_read_pipe(F factory, int fd) -> task<connection_pair<detail::factory_protocol_t<F>>> {
+  detail::erased_protocol_factory f = detail::erase_protocol_factory(std::move(factory));
+  auto t = co_await detail::connect_pipe(std::move(f), fd, true);
+  co_return detail::make_connection_pair<detail::factory_protocol_t<F>>(std::move(t));
+}
+
+/// Wraps the write end of a pipe, fd, in a write-only transport whose protocol (any
+/// base_protocol: connection_made, pause_writing, resume_writing, connection_lost) comes from
+/// factory() (Python's loop.connect_write_pipe). The transport owns fd; write_eof() and close()
+/// close it once the buffer is sent. A reader that went away shows as a broken_pipe_error from the
+/// next write that reaches the pipe: the transport is then aborted and connection_lost gets it
+/// (Python also notices it while idle, by watching the fd).
+///
+/// Cancellation: nothing to cancel (it does not suspend).
+/// Resumes: at once; connection_made has returned.
+/// Throws: as connect_read_pipe.
+template <class F>
+  requires detail::base_protocol_factory<F>
+auto connect_write_pipe(F factory, int fd) -> task<connection_pair<detail::factory_protocol_t<F>>> {
+  detail::erased_protocol_factory f = detail::erase_protocol_factory(std::move(factory));
+  auto t = co_await detail::connect_pipe(std::move(f), fd, false);
   co_return detail::make_connection_pair<detail::factory_protocol_t<F>>(std::move(t));
 }
 
