@@ -277,20 +277,31 @@ struct transport_access {
       throw std::invalid_argument("Pipe transport is for pipes/sockets only.");
     }
     auto t = std::make_shared<stream_transport>(socket::adopt(fd), 64 * 1024, stream_kind::pipe);
-    std::shared_ptr<transport> tr;
     std::shared_ptr<base_protocol> p;
     try {
       p = make_protocol(factory);
+    } catch (...) {
+      t->abort();
+      throw;
+    }
+    auto tr = start_on_pipe(std::move(t), p, read_end);
+    return {std::move(tr), std::move(p)};
+  }
+
+  static auto start_on_pipe(std::shared_ptr<stream_transport> t, std::shared_ptr<base_protocol> p, bool read_end)
+      -> std::shared_ptr<transport> {
+    std::shared_ptr<transport> tr;
+    try {
       tr = std::shared_ptr<transport>(new transport(t));
       tr->read_only_ = read_end;
       tr->write_only_ = !read_end;
-      tr->set_protocol(p);
+      tr->set_protocol(std::move(p));
     } catch (...) {
       t->abort();
       throw;
     }
     create_task(run(tr), task_options{.name = "pipe-transport"}).detach();
-    return {std::move(tr), std::move(p)};
+    return tr;
   }
 
   static auto make_protocol(const erased_protocol_factory& factory) -> std::shared_ptr<base_protocol> {
@@ -353,6 +364,11 @@ auto accept_protocol(erased_protocol_factory factory, socket sock, server_option
 
 auto connect_pipe(erased_protocol_factory factory, int fd, bool read_end) -> task<erased_connection_pair> {
   co_return transport_access::start_pipe(factory, fd, read_end);
+}
+
+auto start_pipe_transport(std::shared_ptr<stream_transport> t, std::shared_ptr<base_protocol> p, bool read_end)
+    -> std::shared_ptr<transport> {
+  return transport_access::start_on_pipe(std::move(t), std::move(p), read_end);
 }
 
 auto protocol_server_cb(erased_protocol_factory factory) -> client_connected_cb {

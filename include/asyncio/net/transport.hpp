@@ -216,6 +216,10 @@ auto accept_protocol(erased_protocol_factory factory, socket sock, server_option
     -> task<erased_connection_pair>;
 auto protocol_server_cb(erased_protocol_factory factory) -> client_connected_cb;
 auto connect_pipe(erased_protocol_factory factory, int fd, bool read_end) -> task<erased_connection_pair>;
+/// A read-only (read_end) or write-only pipe transport with protocol p on t, a stream_transport of
+/// kind pipe (subprocess pipes, process/subprocess_transport.hpp). connection_made has run.
+auto start_pipe_transport(std::shared_ptr<stream_transport> t, std::shared_ptr<base_protocol> p, bool read_end)
+    -> std::shared_ptr<transport>;
 
 template <class P>
 auto make_connection_pair(erased_connection_pair c) -> connection_pair<P> {
