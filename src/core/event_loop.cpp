@@ -326,7 +326,7 @@ auto event_loop::spin_io(std::int64_t deadline, bool has_timer) -> bool {
 
 auto event_loop::statistics() const noexcept -> loop_statistics {
   // Tasks in their eager start are unfinished too (start_task registers them afterwards).
-  return loop_statistics{ready_.size(),  timers_.live(), tasks_.size() + static_cast<std::size_t>(eager_depth_),
+  return loop_statistics{ready_.size(),  timers_.live(), tasks_.size() + static_cast<std::size_t>(eager_starts()),
                          io_->watched(), iterations_,    busy_polls_,
                          duration(busy_poll_.limit()), io_->name()};
 }

@@ -10,12 +10,6 @@
 #include <exception>
 
 namespace asyncio {
-namespace {
-
-// Nesting limit for eager task starts (see start_task).
-constexpr int max_eager_depth = 64;
-
-}  // namespace
 
 void event_loop::register_task(detail::task_core& t) noexcept {
   if (tasks_.size() >= detail::completion::not_registered) [[unlikely]] {
@@ -70,14 +64,22 @@ auto event_loop::apply_task_factory(detail::task_core& t, bool eager) noexcept -
   return c.eager && running_;
 }
 
+// start_task's other path, out of line so that the eager one reads eager_depth_ once (W1): the
+// task factory, if any, then a lazy start (or one past the nesting limit). False: start eagerly.
+auto event_loop::start_scheduled(detail::task_core& t, bool eager) -> bool {
+  if (task_factory_) eager = apply_task_factory(t, eager);
+  if (eager && eager_starts() < max_eager_depth) return false;
+  register_task(t);
+  schedule(t);
+  return true;
+}
+
 void event_loop::start_task(detail::task_core& t, bool eager) {
-  if (task_factory_) [[unlikely]] eager = apply_task_factory(t, eager);
   // Eager starts nest on the C++ stack (a task eagerly creating a task...); past a bounded depth
-  // the new task is scheduled instead, so recursion through create_task cannot overflow.
+  // the new task is scheduled instead, so recursion through create_task cannot overflow. With a
+  // task factory installed eager_depth_ carries factory_bias, so this check also catches that.
   if (!eager || eager_depth_ >= max_eager_depth) {
-    register_task(t);
-    schedule(t);
-    return;
+    if (start_scheduled(t, eager)) return;
   }
   detail::task_core* previous = current_;
   eager_start frame{&t, eager_chain_};

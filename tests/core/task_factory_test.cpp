@@ -25,6 +25,7 @@ auto log_steps(std::vector<std::string>* log, std::string name) -> asyncio::task
 auto observe_main() -> asyncio::task<> {
   asyncio::event_loop& loop = asyncio::get_running_loop();
   EXPECT_FALSE(loop.get_task_factory());  // none by default (Python: None)
+  const std::size_t unfinished = loop.statistics().tasks;
   std::vector<asyncio::any_task> seen;
   loop.set_task_factory([&seen](asyncio::event_loop&, asyncio::task_creation& c) {
     EXPECT_FALSE(c.task.done());
@@ -33,6 +34,7 @@ auto observe_main() -> asyncio::task<> {
     seen.push_back(c.task);
   });
   EXPECT_TRUE(loop.get_task_factory());
+  EXPECT_EQ(loop.statistics().tasks, unfinished);  // installing a factory changes no count
   std::vector<std::string> log;
   auto a = asyncio::create_task(log_steps(&log, "a"), "a");
   auto b = loop.create_task(log_steps(&log, "b"), asyncio::task_options{.name = "b"});
@@ -103,5 +105,22 @@ TEST(TaskFactory, AThrowingFactoryIsReported) {
   run_virtual(throwing_factory_main(&reports));
   EXPECT_EQ(reports, (std::vector<std::string>{"Exception in the task factory / t"}));
 }
+
+// With a factory installed the eager nesting limit still holds (start_task schedules past it).
+auto nest(int n) -> asyncio::task<int> {
+  if (n == 0) co_return 0;
+  auto inner = asyncio::create_task(nest(n - 1));
+  int below = co_await inner;
+  co_return below + 1;
+}
+
+auto nesting_main() -> asyncio::task<int> {
+  asyncio::get_running_loop().set_task_factory(asyncio::eager_task_factory);
+  int depth = co_await nest(500);
+  asyncio::get_running_loop().set_task_factory({});
+  co_return depth;
+}
+
+TEST(TaskFactory, EagerNestingLimitStillHolds) { EXPECT_EQ(run_virtual(nesting_main()), 500); }
 
 }  // namespace

@@ -293,7 +293,12 @@ class event_loop {
   /// type-erased (any_task). An exception it throws goes to the exception handler and the task
   /// starts as it would have.
   /// Thread safety: loop-affine.
-  void set_task_factory(task_factory factory) { task_factory_ = std::move(factory); }
+  void set_task_factory(task_factory factory) {
+    const bool had = static_cast<bool>(task_factory_);
+    task_factory_ = std::move(factory);
+    if (task_factory_ && !had) eager_depth_ += factory_bias;
+    else if (!task_factory_ && had) eager_depth_ -= factory_bias;
+  }
   /// The installed task factory; empty if none (Python's get_task_factory() returns None).
   [[nodiscard]] auto get_task_factory() const noexcept -> const task_factory& { return task_factory_; }
 
@@ -417,6 +422,7 @@ class event_loop {
   void enqueue_threadsafe(detail::callback_node* node);
   void check_thread_slow(const char* what) const noexcept;
   [[gnu::noinline]] auto apply_task_factory(detail::task_core& t, bool eager) noexcept -> bool;
+  [[gnu::noinline]] auto start_scheduled(detail::task_core& t, bool eager) -> bool;
   void set_signal_handler(int sig, detail::unique_function<void()> fn);
 
   void run_once();
@@ -443,7 +449,13 @@ class event_loop {
   detail::ring_buffer<std::uintptr_t> ready_;  // task_core* (bit 0 clear) or callback_node* | 1
   detail::task_core* current_ = nullptr;
   int inline_budget_ = 0;
+  // Eager starts in progress (start_task), plus factory_bias while a task factory is installed:
+  // start_task's one depth check then also sends every task to the factory, and its common path
+  // costs what it did before factories existed (W1, docs/benchmarks.md §2.1).
   int eager_depth_ = 0;
+  static constexpr int max_eager_depth = 64;  // nesting limit of eager starts
+  static constexpr int factory_bias = 1 << 24;
+  [[nodiscard]] auto eager_starts() const noexcept -> int { return eager_depth_ & (factory_bias - 1); }
   const eager_start* eager_chain_ = nullptr;  // innermost eager start in progress
   bool stopping_ = false;
   bool running_ = false;
