@@ -95,8 +95,9 @@ TEST(DatagramTransport, IcmpErrorGoesToErrorReceived) {
     auto [cli, cp] = co_await asyncio::create_datagram_endpoint(make_recorder, asyncio::address(), dead);
     cli->sendto("anyone?");
     EXPECT_TRUE(co_await eventually([&] { return !cp->errors.empty(); }));
-    if (!cp->errors.empty())
+    if (!cp->errors.empty()) {
       EXPECT_THROW(std::rethrow_exception(cp->errors.front()), asyncio::connection_refused_error);
+    }
     EXPECT_FALSE(cli->is_closing());  // error_received does not close
     cli->abort();
     EXPECT_TRUE(co_await eventually([&] { return cp->lost == 1; }));
@@ -110,8 +111,8 @@ TEST(DatagramTransport, ReusePortAndAllowBroadcast) {
     opts.reuse_port = true;
     opts.allow_broadcast = true;
     auto [a, pa] =
-        co_await asyncio::create_datagram_endpoint(make_recorder, asyncio::address::ipv4("127.0.0.1", 0), {}, opts);
-    auto [b, pb] = co_await asyncio::create_datagram_endpoint(make_recorder, a->sockname(), {}, opts);
+        co_await asyncio::create_datagram_endpoint(make_recorder, asyncio::address::ipv4("127.0.0.1", 0), asyncio::address(), opts);
+    auto [b, pb] = co_await asyncio::create_datagram_endpoint(make_recorder, a->sockname(), asyncio::address(), opts);
     EXPECT_EQ(a->sockname(), b->sockname());
     int on = 0;
     socklen_t len = sizeof on;
@@ -136,7 +137,7 @@ TEST(DatagramTransport, ArgumentErrors) {
     asyncio::datagram_endpoint_options v4;
     v4.family = AF_INET;
     auto [srv, sp] = co_await asyncio::create_datagram_endpoint(make_recorder, asyncio::address::ipv4("127.0.0.1", 0));
-    auto [cli, cp] = co_await asyncio::create_datagram_endpoint(make_recorder, asyncio::address(), {}, v4);
+    auto [cli, cp] = co_await asyncio::create_datagram_endpoint(make_recorder, asyncio::address(), asyncio::address(), v4);
     cli->sendto("hi", srv->sockname());
     EXPECT_TRUE(co_await eventually([&] { return sp->got.size() == 1; }));
     EXPECT_THROW(cli->set_write_buffer_limits(1, 2), std::invalid_argument);

@@ -240,7 +240,9 @@ TEST(Protocol, PeerResetGivesConnectionLostTheErrorOnce) {
     server_proto.t->abort();
     EXPECT_TRUE(co_await eventually([&] { return proto->lost == 1; }));
     EXPECT_TRUE(proto->lost_error);
-    if (proto->lost_error) EXPECT_THROW(std::rethrow_exception(proto->lost_error), asyncio::connection_reset_error);
+    if (proto->lost_error) {
+      EXPECT_THROW(std::rethrow_exception(proto->lost_error), asyncio::connection_reset_error);
+    }
     EXPECT_TRUE(tr->is_closing());
     EXPECT_TRUE(co_await eventually([&] { return server_proto.lost == 1; }));
     EXPECT_FALSE(server_proto.lost_error);  // abort(): a clean loss for the side that aborted
@@ -290,7 +292,9 @@ TEST(Protocol, DataReceivedThrowingIsFatal) {
     tr->write("x");
     EXPECT_TRUE(co_await eventually([&] { return proto->lost == 1; }));
     EXPECT_TRUE(proto->lost_error);
-    if (proto->lost_error) EXPECT_THROW(std::rethrow_exception(proto->lost_error), std::runtime_error);
+    if (proto->lost_error) {
+      EXPECT_THROW(std::rethrow_exception(proto->lost_error), std::runtime_error);
+    }
     EXPECT_EQ(reported, std::vector<std::string>{"Fatal error: protocol.data_received() call failed."});
     srv.close();
     srv.abort_clients();
@@ -351,7 +355,9 @@ TEST(Protocol, EmptyGetBufferIsFatal) {
     auto [tr, proto] =
         co_await asyncio::create_connection([] { return std::make_unique<empty_buffer>(); }, "127.0.0.1", srv.port());
     EXPECT_TRUE(co_await eventually([&] { return proto->error != nullptr; }));
-    EXPECT_THROW(std::rethrow_exception(proto->error), asyncio::invalid_state_error);
+    if (proto->error) {
+      EXPECT_THROW(std::rethrow_exception(proto->error), asyncio::invalid_state_error);
+    }
     EXPECT_EQ(reported, 1);
     srv.close();
     srv.abort_clients();
@@ -481,7 +487,9 @@ TEST(Protocol, WritePipeWithoutReaderIsBroken) {
     wt->write("nobody reads this");
     EXPECT_TRUE(co_await eventually([&] { return wp->lost == 1; }));
     EXPECT_TRUE(wp->error);
-    if (wp->error) EXPECT_THROW(std::rethrow_exception(wp->error), asyncio::broken_pipe_error);
+    if (wp->error) {
+      EXPECT_THROW(std::rethrow_exception(wp->error), asyncio::broken_pipe_error);
+    }
   });
 }
 

@@ -79,7 +79,8 @@ TEST(SubprocessTransport, ShellStderrAndExitStatus) {
 
 TEST(SubprocessTransport, CloseKillsARunningChild) {
   asyncio::run([]() -> task<void> {
-    auto [t, p] = co_await asyncio::subprocess_exec(make_recorder, "sleep", {"10"});
+    std::vector<std::string> args{"10"};  // named: a braced list inside co_await trips g++ 12
+    auto [t, p] = co_await asyncio::subprocess_exec(make_recorder, "sleep", args);
     co_await asyncio::sleep(10ms);
     EXPECT_FALSE(t->get_returncode());
     t->close();

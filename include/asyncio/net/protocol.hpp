@@ -12,18 +12,23 @@
 //
 // When callbacks run: always on the loop's thread, from the loop (never from inside a call the
 // protocol made on its transport, except pause_writing, which write() calls when the buffer crosses
-// the high-water mark, as in Python), one at a time. Order: connection_made first; then any number
+// the high-water mark, and a datagram transport's error_received, which sendto() calls when the
+// send fails, both as in Python), one at a time. Order: connection_made first; then any number
 // of data_received (or get_buffer/buffer_updated); then at most one eof_received; connection_lost
 // exactly once, last; nothing after it. pause_writing/resume_writing alternate, starting with
 // pause_writing, between connection_made and connection_lost.
 //
-// A callback must not block, and should not throw. If connection_made, data_received,
-// eof_received, get_buffer or buffer_updated throws, the exception is reported through the loop's
-// exception handler ("Fatal error: protocol.data_received() call failed." ...) and the transport is
-// aborted, so connection_lost(that exception) follows (Python's _fatal_error). An exception from
+// A callback may call any member of its transport (write, close, abort, pause_reading,
+// set_protocol...); the transport and the protocol stay alive until the callback returns. It must
+// not block the loop (no blocking I/O, no waiting: start a task for that), and should not throw.
+// If connection_made, data_received, eof_received, get_buffer or buffer_updated throws, the
+// exception is reported through the loop's exception handler ("Fatal error:
+// protocol.data_received() call failed." ...) and the transport is aborted, so
+// connection_lost(that exception) follows (Python's _fatal_error). An exception from
 // pause_writing, resume_writing, connection_lost, datagram_received or error_received is reported
 // the same way and the transport goes on (as Python's loop reports an exception escaping a
-// callback).
+// callback). A datagram transport's connection_made that throws aborts it too; a subprocess
+// transport's is only reported.
 #include <cstddef>
 #include <exception>
 #include <span>
