@@ -14,6 +14,7 @@
 #include <iosfwd>
 #include <string>
 
+#include <asyncio/detail/lifetimebound.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/sync/detail/park_awaiter.hpp>
 #include <asyncio/errors.hpp>
@@ -47,7 +48,7 @@ class barrier {
   /// arrival, as in CPython) and raises cancelled_error.
   /// Resumes: on the barrier's loop, waiters in arrival order.
   /// Throws: broken_barrier_error if the barrier is (or becomes) broken or is reset meanwhile.
-  auto wait() -> task<std::size_t>;
+  auto wait() ASYNCIO_LIFETIMEBOUND -> task<std::size_t>;
 
   /// Returns the barrier to the empty state; tasks waiting in it get broken_barrier_error.
   /// (Python's reset() is a coroutine only because it takes a lock; here nothing needs to wait.)

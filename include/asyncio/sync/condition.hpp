@@ -15,6 +15,7 @@
 #include <string>
 #include <type_traits>
 
+#include <asyncio/detail/lifetimebound.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/sync/detail/handoff_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
@@ -74,12 +75,12 @@ class condition {
   /// A condition with its own lock.
   condition() noexcept : lock_(&own_) {}
   /// A condition sharing `shared` (which must outlive it), as Python's Condition(lock).
-  explicit condition(lock& shared) noexcept : lock_(&shared) {}
+  explicit condition(lock& shared ASYNCIO_LIFETIMEBOUND) noexcept : lock_(&shared) {}
   condition(const condition&) = delete;
   auto operator=(const condition&) -> condition& = delete;
 
   /// Acquires the underlying lock (see lock::acquire); returns its guard.
-  [[nodiscard]] auto acquire() noexcept -> detail::acquire_awaiter<lock> { return lock_->acquire(); }
+  [[nodiscard]] auto acquire() noexcept ASYNCIO_LIFETIMEBOUND -> detail::acquire_awaiter<lock> { return lock_->acquire(); }
   /// Releases the underlying lock. Throws: invalid_state_error if it is not locked.
   void release() { lock_->release(); }
   [[nodiscard]] auto locked() const noexcept -> bool { return lock_->locked(); }
@@ -93,7 +94,7 @@ class condition {
   /// cancelled, before it resumes or while it takes the lock back, goes to the next waiter.
   /// Resumes: on the condition's loop; notified waiters in FIFO order, then in lock order.
   /// Throws: invalid_state_error if the lock is not held; cancelled_error.
-  auto wait() -> task<void>;
+  auto wait() ASYNCIO_LIFETIMEBOUND -> task<void>;
 
   /// Waits until pred() is true (checked first, then after each notification); returns the last
   /// value of pred(). The caller must hold the lock. pred is called with the lock held.
@@ -101,7 +102,7 @@ class condition {
   /// Cancellation: as wait().
   /// Throws: as wait(), and whatever pred throws.
   template <class Pred>
-  auto wait_for(Pred pred) -> task<std::decay_t<std::invoke_result_t<Pred&>>> {
+  auto wait_for(Pred pred) ASYNCIO_LIFETIMEBOUND -> task<std::decay_t<std::invoke_result_t<Pred&>>> {
     auto result = pred();
     while (!result) {
       co_await wait();

@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include <asyncio/detail/lifetimebound.hpp>
 #include <asyncio/core/task.hpp>
 #include <asyncio/sync/detail/handoff_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
@@ -136,7 +137,7 @@ class basic_queue {
   /// timeout_error put nothing.
   /// Resumes: on the queue's loop; putters in FIFO order.
   /// Throws: queue_shut_down if the queue is (or gets) shut down; cancelled_error.
-  [[nodiscard]] auto put(T item) -> detail::queue_put_awaiter<basic_queue> {
+  [[nodiscard]] auto put(T item) ASYNCIO_LIFETIMEBOUND -> detail::queue_put_awaiter<basic_queue> {
     return detail::queue_put_awaiter<basic_queue>(*this, std::move(item));
   }
 
@@ -147,7 +148,7 @@ class basic_queue {
   /// `wait_for(q.get(), d)` when its deadline fires then (core/awaitable.hpp): no item is lost.
   /// Resumes: on the queue's loop; getters in FIFO order.
   /// Throws: queue_shut_down once the queue is shut down and empty; cancelled_error.
-  [[nodiscard]] auto get() noexcept -> detail::queue_get_awaiter<basic_queue> {
+  [[nodiscard]] auto get() noexcept ASYNCIO_LIFETIMEBOUND -> detail::queue_get_awaiter<basic_queue> {
     return detail::queue_get_awaiter<basic_queue>(*this);
   }
 
@@ -178,7 +179,7 @@ class basic_queue {
   ///
   /// Cancellation: safe (nothing to lose).
   /// Resumes: on the queue's loop.
-  [[nodiscard]] auto join() noexcept -> detail::event_awaiter { return finished_.wait(); }
+  [[nodiscard]] auto join() noexcept ASYNCIO_LIFETIMEBOUND -> detail::event_awaiter { return finished_.wait(); }
 
   /// Shuts the queue down (Python 3.13): put() and put_nowait() raise queue_shut_down from now on,
   /// and so do get() and get_nowait() once the queue is empty; waiting putters and getters are

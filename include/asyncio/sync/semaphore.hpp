@@ -10,6 +10,7 @@
 #include <iosfwd>
 #include <string>
 
+#include <asyncio/detail/lifetimebound.hpp>
 #include <asyncio/sync/detail/acquire_awaiter.hpp>
 #include <asyncio/detail/waiter_list.hpp>
 #include <asyncio/sync/lock_guard.hpp>
@@ -44,7 +45,7 @@ class semaphore {
   /// `wait_for(s.acquire(), d)` whose deadline fires then (core/awaitable.hpp): value() is unchanged.
   /// Resumes: on the semaphore's loop, in FIFO order of the acquire() calls.
   /// Throws: cancelled_error.
-  [[nodiscard]] auto acquire() noexcept -> detail::acquire_awaiter<semaphore> {
+  [[nodiscard]] auto acquire() noexcept ASYNCIO_LIFETIMEBOUND -> detail::acquire_awaiter<semaphore> {
     return detail::acquire_awaiter<semaphore>(*this);
   }
   /// Takes a unit if one is free and nobody waits; true on success. Never suspends.
