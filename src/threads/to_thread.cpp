@@ -50,7 +50,7 @@ auto state_of(event_loop& loop) -> loop_threads_state& {
 namespace detail {
 
 auto make_shutdown_error() noexcept -> std::exception_ptr {
-  return std::make_exception_ptr(error("the executor was shut down before the call ran"));
+  return std::make_exception_ptr(invalid_state_error("the executor was shut down before the call ran"));
 }
 
 auto default_executor(event_loop& loop) -> executor& {

@@ -321,7 +321,10 @@ class event_loop {
   auto run_until_complete(task<T> t) -> T;
   /// Makes run_forever()/run_until_complete() return after the current iteration.
   void stop() noexcept { stopping_ = true; }
-  /// Closes the loop: pending callbacks are dropped, unfinished tasks are reported and destroyed.
+  /// Closes the loop: unfinished tasks are cancelled and run until they finish (their cleanup and
+  /// destructors run while the loop exists; one that still does not finish is reported and
+  /// leaked), close hooks run (the default executor is shut down), then pending callbacks are
+  /// dropped.
   /// Throws invalid_state_error if the loop is running (Python raises RuntimeError).
   void close();
   [[nodiscard]] auto is_running() const noexcept -> bool { return running_; }
