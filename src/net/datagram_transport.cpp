@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "net/callback_errors.hpp"
+
 namespace asyncio {
 
 namespace detail {
@@ -22,21 +24,6 @@ namespace detail {
 namespace {
 
 constexpr std::size_t max_datagram = 256 * 1024;  // Python's max_size for datagram transports
-
-auto os_error_ptr(int err, const char* what) -> std::exception_ptr {
-  try {
-    throw_os_error(err, what);
-  } catch (...) {
-    return std::current_exception();
-  }
-}
-
-void report(const char* message, std::exception_ptr e) noexcept {
-  if (event_loop* loop = running_loop()) {
-    exception_context ctx(message, std::move(e));
-    loop->call_exception_handler(ctx);
-  }
-}
 
 }  // namespace
 
@@ -51,13 +38,13 @@ struct datagram_access {
     try {
       hold->error_received(std::move(e));
     } catch (...) {
-      report("protocol.error_received() failed", std::current_exception());
+      report_to_loop("protocol.error_received() failed", std::current_exception());
     }
   }
 
   static void fatal(datagram_transport& tr, std::exception_ptr e, const char* message) noexcept {
     if (tr.lost_) return;
-    report(message, e);
+    report_to_loop(message, e);
     if (!tr.error_) tr.error_ = std::move(e);
     tr.abort();
   }
@@ -83,7 +70,7 @@ struct datagram_access {
     try {
       hold->pause_writing();
     } catch (...) {
-      report("protocol.pause_writing() failed", std::current_exception());
+      report_to_loop("protocol.pause_writing() failed", std::current_exception());
     }
   }
 
@@ -94,7 +81,7 @@ struct datagram_access {
     try {
       hold->resume_writing();
     } catch (...) {
-      report("protocol.resume_writing() failed", std::current_exception());
+      report_to_loop("protocol.resume_writing() failed", std::current_exception());
     }
   }
 
@@ -147,7 +134,7 @@ struct datagram_access {
           p->datagram_received(std::string_view(tr.rbuf_.get(), static_cast<std::size_t>(n)), from);
         } catch (...) {
           // Python lets it escape to the loop, which reports it; the transport goes on.
-          report("Exception in protocol.datagram_received()", std::current_exception());
+          report_to_loop("Exception in protocol.datagram_received()", std::current_exception());
         }
       }
     } catch (...) {
@@ -204,7 +191,7 @@ struct datagram_access {
     try {
       p->connection_lost(tr.error_);
     } catch (...) {
-      report("protocol.connection_lost() failed", std::current_exception());
+      report_to_loop("protocol.connection_lost() failed", std::current_exception());
     }
   }
 };

@@ -13,6 +13,7 @@
 #include <asyncio/errors.hpp>
 #include <asyncio/net/stream_writer.hpp>
 #include <asyncio/time/sleep.hpp>
+#include "net/callback_errors.hpp"
 #include "net/tls_wrap.hpp"
 
 #include <sys/socket.h>
@@ -30,21 +31,6 @@ namespace detail {
 namespace {
 
 constexpr std::size_t read_size = 64 * 1024;  // Python's selector transport reads up to 256 KiB
-
-auto os_error_ptr(int err, const char* what) -> std::exception_ptr {
-  try {
-    throw_os_error(err, what);
-  } catch (...) {
-    return std::current_exception();
-  }
-}
-
-void report(const char* message, std::exception_ptr e) noexcept {
-  if (event_loop* loop = running_loop()) {
-    exception_context ctx(message, std::move(e));
-    loop->call_exception_handler(ctx);
-  }
-}
 
 }  // namespace
 
@@ -65,7 +51,7 @@ struct transport_access {
     } catch (...) {
     }
     event_loop* loop = running_loop();
-    if (!is_os || (loop && loop->get_debug())) report(message, e);
+    if (!is_os || (loop && loop->get_debug())) report_to_loop(message, e);
     if (!tr.error_) tr.error_ = std::move(e);
     tr.t_->abort();
   }
@@ -77,7 +63,7 @@ struct transport_access {
     try {
       hold->pause_writing();
     } catch (...) {
-      report("protocol.pause_writing() failed", std::current_exception());
+      report_to_loop("protocol.pause_writing() failed", std::current_exception());
     }
     create_task(resume_watch(tr.shared_from_this()), task_options{.name = "transport-resume-writing"}).detach();
   }
@@ -103,7 +89,7 @@ struct transport_access {
     try {
       hold->resume_writing();
     } catch (...) {
-      report("protocol.resume_writing() failed", std::current_exception());
+      report_to_loop("protocol.resume_writing() failed", std::current_exception());
     }
   }
 
@@ -248,7 +234,7 @@ struct transport_access {
     try {
       p->connection_lost(err);
     } catch (...) {
-      report("protocol.connection_lost() failed", std::current_exception());
+      report_to_loop("protocol.connection_lost() failed", std::current_exception());
     }
   }
 

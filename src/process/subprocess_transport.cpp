@@ -9,6 +9,8 @@
 
 #include <cerrno>
 
+#include "net/callback_errors.hpp"
+
 namespace asyncio {
 
 void subprocess_protocol::connection_made(subprocess_transport& /*t*/) {}
@@ -17,17 +19,6 @@ void subprocess_protocol::pipe_connection_lost(int /*fd*/, std::exception_ptr /*
 void subprocess_protocol::process_exited() {}
 
 namespace detail {
-
-namespace {
-
-void report(const char* message, std::exception_ptr e) noexcept {
-  if (event_loop* loop = running_loop()) {
-    exception_context ctx(message, std::move(e));
-    loop->call_exception_handler(ctx);
-  }
-}
-
-}  // namespace
 
 struct subprocess_access {
   static auto start(process proc, std::shared_ptr<subprocess_protocol> p) -> std::shared_ptr<subprocess_transport>;
@@ -47,7 +38,7 @@ struct subprocess_access {
     try {
       p->connection_lost(nullptr);
     } catch (...) {
-      report("protocol.connection_lost() failed", std::current_exception());
+      report_to_loop("protocol.connection_lost() failed", std::current_exception());
     }
   }
 
@@ -58,7 +49,7 @@ struct subprocess_access {
       try {
         p->pipe_connection_lost(fd, std::move(e));
       } catch (...) {
-        report("protocol.pipe_connection_lost() failed", std::current_exception());
+        report_to_loop("protocol.pipe_connection_lost() failed", std::current_exception());
       }
     }
     try_finish(st);
@@ -71,7 +62,7 @@ struct subprocess_access {
       try {
         p->process_exited();
       } catch (...) {
-        report("protocol.process_exited() failed", std::current_exception());
+        report_to_loop("protocol.process_exited() failed", std::current_exception());
       }
     }
     try_finish(*self);
@@ -135,7 +126,7 @@ auto subprocess_access::start(process proc, std::shared_ptr<subprocess_protocol>
     try {
       hold->connection_made(*st);
     } catch (...) {
-      report("Exception in protocol.connection_made()", std::current_exception());
+      report_to_loop("Exception in protocol.connection_made()", std::current_exception());
     }
   }
   for (int fd : {1, 2})
