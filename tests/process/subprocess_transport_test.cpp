@@ -12,17 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "support/net_helpers.hpp"
+
 using namespace std::chrono_literals;
 using asyncio::task;
+using test_support::eventually;
 
 namespace {
-
-template <class P>
-auto eventually(P pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) -> task<bool> {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred() && std::chrono::steady_clock::now() < deadline) co_await asyncio::sleep(1ms);
-  co_return pred();
-}
 
 struct child_recorder : asyncio::subprocess_protocol {
   std::vector<std::string> events;
