@@ -3,12 +3,15 @@
 
 #include <asyncio/errors.hpp>
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 namespace asyncio::io {
 namespace {
@@ -128,6 +131,21 @@ auto epoll_driver::attempt(operation& op) noexcept -> bool {
       case opcode::read_at: n = ::pread(op.fd, op.buffer, op.length, op.offset); break;
       case opcode::write_at: n = ::pwrite(op.fd, op.buffer, op.length, op.offset); break;
       case opcode::fsync: n = op.flags ? ::fdatasync(op.fd) : ::fsync(op.fd); break;
+      case opcode::openat:
+        n = ::openat(op.fd, op.path, op.flags | O_CLOEXEC, static_cast<mode_t>(op.mode));
+        break;
+      case opcode::close:
+        // Never retried: on Linux the fd is released even when close reports EINTR.
+        op.result = ::close(op.fd) < 0 && errno != EINTR ? -errno : 0;
+        return true;
+      case opcode::statx:
+        n = ::statx(op.fd, op.path, op.flags, STATX_BASIC_STATS, static_cast<struct statx*>(op.buffer));
+        break;
+      case opcode::renameat:
+        n = ::renameat2(op.fd, op.path, AT_FDCWD, op.path2, static_cast<unsigned>(op.flags));
+        break;
+      case opcode::unlinkat: n = ::unlinkat(op.fd, op.path, op.flags); break;
+      case opcode::mkdirat: n = ::mkdirat(op.fd, op.path, static_cast<mode_t>(op.mode)); break;
       case opcode::poll: {
         // Level semantics (as io_uring's POLL_ADD): ready now counts, not only a new edge. The
         // remembered edge is free to check; otherwise ask the kernel once without blocking.
@@ -154,8 +172,7 @@ auto epoll_driver::attempt(operation& op) noexcept -> bool {
 auto epoll_driver::submit(operation& op) -> bool {
   op.owner = this;
   op.ready = &on_operation_ready;
-  bool file_op = op.code == opcode::read_at || op.code == opcode::write_at || op.code == opcode::fsync;
-  if (!file_op) watch(op.fd);
+  if (!is_file_opcode(op.code)) watch(op.fd);
   if (attempt(op)) return true;
   // EAGAIN (or a connect in progress): wait for the edge. One that arrived since the last wait is
   // remembered by the table, so retry at once if there is one.

@@ -10,7 +10,8 @@
 // costs no allocation.
 //
 // Results follow the kernel's convention: result >= 0 is the value (bytes moved, the accepted fd,
-// 0 for connect/fsync, the readiness seen for poll); result < 0 is -errno.
+// 0 for connect/fsync and the file-system calls, the readiness seen for poll, the fd for openat);
+// result < 0 is -errno.
 #include <cstddef>
 #include <cstdint>
 
@@ -30,7 +31,21 @@ enum class opcode : std::uint8_t {
   write_at,  // pwrite(fd, buffer, length, offset)
   fsync,     // fsync(fd), or fdatasync(fd) when flags != 0
   poll,      // waits until fd is ready in direction `wait_for`; result: the readiness bits seen
+  // File-system calls (fd is the directory fd the path is relative to, AT_FDCWD for the working
+  // directory). The epoll backend runs them inline and blocking, as read_at (driver::async_files).
+  openat,    // openat(fd, path, flags | O_CLOEXEC, mode); result: the new fd
+  close,     // close(fd)
+  statx,     // statx(fd, path, flags, STATX_BASIC_STATS, (struct statx*)buffer)
+  renameat,  // renameat2(fd, path, AT_FDCWD, path2, flags)
+  unlinkat,  // unlinkat(fd, path, flags): AT_REMOVEDIR removes a directory
+  mkdirat,   // mkdirat(fd, path, mode)
 };
+
+/// True for the opcodes that work on regular files and paths: the ones a readiness backend cannot
+/// wait for (it runs them inline and blocking).
+[[nodiscard]] constexpr auto is_file_opcode(opcode c) noexcept -> bool {
+  return c == opcode::read_at || c == opcode::write_at || c == opcode::fsync || c >= opcode::openat;
+}
 
 /// One request. Fill in the fields the opcode uses, set `complete`, then submit it. The object must
 /// stay in place (and its buffer valid) until it completed or was cancelled.
@@ -44,6 +59,9 @@ struct operation : interest {  // the interest part belongs to the backend
   std::int64_t offset = 0;               // read_at / write_at
   sockaddr* address = nullptr;           // accept: filled (may be null); connect: the peer
   socklen_t address_length = 0;          // accept: capacity in, length out; connect: length
+  const char* path = nullptr;            // openat, statx, renameat (from), unlinkat, mkdirat
+  const char* path2 = nullptr;           // renameat: the new name
+  unsigned mode = 0;                     // openat / mkdirat: permissions of a created file
   std::int64_t result = 0;               // >= 0: the value; < 0: -errno
   /// Runs on the loop thread when an operation that submit() left in flight has finished (never
   /// for one that finished inside submit, nor after a successful cancel). Must not resume a

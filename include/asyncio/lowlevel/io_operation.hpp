@@ -12,6 +12,11 @@
 //
 // The fd must be non-blocking (sockets made by the library are). The operation lives in the
 // awaiting frame: a wait allocates nothing.
+//
+// The file operations (read_at, write_at, fsync, openat, close, statx, rename, unlink, mkdir) go
+// through the io_uring backend's ring without blocking; the epoll backend runs them inline and
+// blocking, so code that must not block the loop checks async_files() and uses a thread
+// otherwise (as the fs layer does, <asyncio/fs.hpp>).
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +24,9 @@
 #include <type_traits>
 
 #include <cerrno>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/parked_awaiter.hpp>
@@ -220,5 +228,74 @@ inline auto make(io::opcode code, int fd) noexcept -> io::operation {
   return {op, "poll"};
 }
 
-}  // namespace asyncio::lowlevel
+/// True if the running loop's io backend carries out file operations (read_at, write_at, fsync,
+/// openat and the other path calls below) without blocking the loop's thread: the io_uring
+/// backend. False with the epoll backend, which runs them inline.
+/// Throws: invalid_state_error if no loop is running.
+[[nodiscard]] inline auto async_files() -> bool {
+  return detail::loop_access::io(get_running_loop()).async_files();
+}
 
+/// Opens `path` (openat(2) relative to `dir`, O_CLOEXEC added) and returns the new fd; `mode`
+/// gives the permissions of a file that O_CREAT creates.
+/// Cancellation: safe; an fd opened before the cancel took effect is returned (and the cancel
+/// stays pending), never leaked. Resumes: on the task's loop. Throws: os_error from openat.
+[[nodiscard]] inline auto openat(const char* path ASYNCIO_LIFETIMEBOUND, int flags, unsigned mode = 0666,
+                                 int dir = AT_FDCWD) noexcept -> detail::io_operation_awaiter<int> {
+  io::operation op = detail_ops::make(io::opcode::openat, dir);
+  op.path = path;
+  op.flags = flags;
+  op.mode = mode;
+  return {op, "open"};
+}
+
+/// Closes fd (close(2)); the fd is released even when an error is reported.
+/// Cancellation: safe. Resumes: on the task's loop. Throws: os_error from close (EIO...).
+[[nodiscard]] inline auto close(int fd) noexcept -> detail::io_operation_awaiter<void> {
+  return {detail_ops::make(io::opcode::close, fd), "close"};
+}
+
+/// Fills `out` with the status of `path` (statx(2), STATX_BASIC_STATS; `flags` such as
+/// AT_SYMLINK_NOFOLLOW, or AT_EMPTY_PATH with path "" and dir = an open fd).
+/// Cancellation: safe. Resumes: on the task's loop. Throws: os_error from statx.
+[[nodiscard]] inline auto statx(const char* path ASYNCIO_LIFETIMEBOUND, struct statx& out ASYNCIO_LIFETIMEBOUND,
+                                int flags = 0, int dir = AT_FDCWD) noexcept -> detail::io_operation_awaiter<void> {
+  io::operation op = detail_ops::make(io::opcode::statx, dir);
+  op.path = path;
+  op.buffer = &out;
+  op.flags = flags;
+  return {op, "stat"};
+}
+
+/// Renames `from` to `to` (renameat2(2) with `flags`, e.g. RENAME_NOREPLACE).
+/// Cancellation: safe. Resumes: on the task's loop. Throws: os_error from renameat2.
+[[nodiscard]] inline auto rename(const char* from ASYNCIO_LIFETIMEBOUND, const char* to ASYNCIO_LIFETIMEBOUND,
+                                 unsigned flags = 0) noexcept -> detail::io_operation_awaiter<void> {
+  io::operation op = detail_ops::make(io::opcode::renameat, AT_FDCWD);
+  op.path = from;
+  op.path2 = to;
+  op.flags = static_cast<int>(flags);
+  return {op, "rename"};
+}
+
+/// Removes a file, or with AT_REMOVEDIR an empty directory (unlinkat(2)).
+/// Cancellation: safe. Resumes: on the task's loop. Throws: os_error from unlinkat.
+[[nodiscard]] inline auto unlink(const char* path ASYNCIO_LIFETIMEBOUND, int flags = 0) noexcept
+    -> detail::io_operation_awaiter<void> {
+  io::operation op = detail_ops::make(io::opcode::unlinkat, AT_FDCWD);
+  op.path = path;
+  op.flags = flags;
+  return {op, flags & AT_REMOVEDIR ? "rmdir" : "unlink"};
+}
+
+/// Creates a directory (mkdirat(2)) with permissions `mode` (less the umask).
+/// Cancellation: safe. Resumes: on the task's loop. Throws: os_error from mkdirat (EEXIST...).
+[[nodiscard]] inline auto mkdir(const char* path ASYNCIO_LIFETIMEBOUND, unsigned mode = 0777) noexcept
+    -> detail::io_operation_awaiter<void> {
+  io::operation op = detail_ops::make(io::opcode::mkdirat, AT_FDCWD);
+  op.path = path;
+  op.mode = mode;
+  return {op, "mkdir"};
+}
+
+}  // namespace asyncio::lowlevel
