@@ -20,6 +20,7 @@ set -euo pipefail
 #   liburing-dev libssl-dev libfmt-dev  io_uring backend, TLS, formatting (docs/toolchain.md §7-8)
 #   openssl                             the openssl command: TLS tests (s_server/s_client peers), examples/tls_client
 #   python3                             scripts and the peer benchmark harness
+#   python3-aiofiles                    bench/log_writer.sh's Python peers (aiofiles on asyncio)
 #   gnuplot-nox                         examples/calc_pi's log-log plot of the per-job overhead
 #   ccache                              faster rebuilds (used automatically when present)
 #   git                                 the CI clones and the version stamp
@@ -32,6 +33,7 @@ PACKAGES=(
   liburing-dev libssl-dev libfmt-dev
   openssl
   python3
+  python3-aiofiles
   gnuplot-nox
   ccache
   git
