@@ -7,4 +7,5 @@
 #include <asyncio/threads.hpp>
 #include <asyncio/signal.hpp>
 #include <asyncio/process.hpp>
+#include <asyncio/fs.hpp>
 #include <asyncio/debug.hpp>
