@@ -79,6 +79,7 @@ HOST="$(lscpu | sed -n 's/^Model name: *//p' | head -1), L2 $(lscpu | sed -n 's/
   echo "# commit: $COMMIT"
   echo "# host: $HOST"
   echo "# kernel: $(uname -r)   /tmp: $(stat -f -c %T /tmp)   debian: $(cat /etc/debian_version)   load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# ASYNCIO_BACKEND: ${ASYNCIO_BACKEND:-unset (the library's default)}"
   echo "# clang: $(clang++-16 --version | head -1)   python: $("$PY" -c 'import sys; print(sys.version.split()[0])')   aiofiles: $(dpkg-query -W -f='${Version}' python3-aiofiles 2>/dev/null || echo '?')"
 } | tee "$RAW"
 
@@ -122,7 +123,7 @@ for line in open(raw):
         times[(p[0], p[1])].append(float(p[2]))
 med = {k: statistics.median(v) for k, v in times.items()}
 order = [("asyncio_cpp", "blocking"), ("asyncio_cpp", "task_per_message"), ("asyncio_cpp", "batched"),
-         ("cxx_posix", "blocking_per_message"), ("cxx_posix", "blocking_batched"),
+         ("cxx_posix", "blocking_per_message"), ("cxx_posix", "blocking_buffered"), ("cxx_posix", "blocking_batched"),
          ("python", "sync"), ("python", "aiofiles_task_per_message"), ("python", "aiofiles_sequential")]
 order += sorted(k for k in times if k not in order)
 print(f"{head.get('command', '')}\ncommit {head.get('commit', '?')}, {head.get('date', '?')}\nhost: {head.get('host', '?')}\n")
@@ -141,6 +142,7 @@ def ratio(a, b):
 OURS_TPM, OURS_BATCH = ("asyncio_cpp", "task_per_message"), ("asyncio_cpp", "batched")
 rows = [  # label, numerator, denominator, goal (op, bound) or None
     ("asyncio_cpp task_per_message / cxx_posix blocking_per_message", OURS_TPM, ("cxx_posix", "blocking_per_message"), ("<=", 1.0)),
+    ("asyncio_cpp task_per_message / cxx_posix blocking_buffered (both 64 KiB buffers)", OURS_TPM, ("cxx_posix", "blocking_buffered"), None),
     ("asyncio_cpp batched / cxx_posix blocking_batched", OURS_BATCH, ("cxx_posix", "blocking_batched"), ("<=", 1.0)),
     ("python aiofiles_task_per_message / asyncio_cpp task_per_message", ("python", "aiofiles_task_per_message"), OURS_TPM, (">=", 20.0)),
     ("python sync / asyncio_cpp task_per_message", ("python", "sync"), OURS_TPM, None),
@@ -150,6 +152,7 @@ rows = [  # label, numerator, denominator, goal (op, bound) or None
     ("python aiofiles_sequential / python sync", ("python", "aiofiles_sequential"), ("python", "sync"), None),
     ("python sync / cxx_posix blocking_per_message", ("python", "sync"), ("cxx_posix", "blocking_per_message"), None),
     ("python aiofiles_task_per_message / cxx_posix blocking_per_message", ("python", "aiofiles_task_per_message"), ("cxx_posix", "blocking_per_message"), None),
+    ("python sync / cxx_posix blocking_buffered", ("python", "sync"), ("cxx_posix", "blocking_buffered"), None),
     ("cxx_posix blocking_per_message / cxx_posix blocking_batched", ("cxx_posix", "blocking_per_message"), ("cxx_posix", "blocking_batched"), None),
 ]
 print("\n| ratio of median times | x | goal |")
