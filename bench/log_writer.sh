@@ -79,7 +79,7 @@ HOST="$(lscpu | sed -n 's/^Model name: *//p' | head -1), L2 $(lscpu | sed -n 's/
   echo "# commit: $COMMIT"
   echo "# host: $HOST"
   echo "# kernel: $(uname -r)   /tmp: $(stat -f -c %T /tmp)   debian: $(cat /etc/debian_version)   load: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "# ASYNCIO_BACKEND: ${ASYNCIO_BACKEND:-unset (the library's default)}"
+  echo "# ASYNCIO_BACKEND: ${ASYNCIO_BACKEND:-unset, the default}"
   echo "# clang: $(clang++-16 --version | head -1)   python: $("$PY" -c 'import sys; print(sys.version.split()[0])')   aiofiles: $(dpkg-query -W -f='${Version}' python3-aiofiles 2>/dev/null || echo '?')"
 } | tee "$RAW"
 
