@@ -58,7 +58,7 @@ event_loop::event_loop(loop_options options)
       busy_poll_(std::chrono::duration_cast<duration>(options.busy_poll).count()),
       owner_(std::this_thread::get_id()) {
   debug_ = options.debug.value_or(env_debug());
-  io_ = io::make_driver();
+  io_ = io::make_driver(options.io_backend);
   // The eventfd belongs to the port: a worker may still post (and wake) after the loop is gone.
   port_ = detail::loop_port::create();
   wake_interest_.port = port_;

@@ -20,7 +20,9 @@ void driver::watch_slow(int fd) {
 }
 
 void driver::forget(int fd) noexcept {
-  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size() || !fds_[fd].edge) return;
+  if (fd < 0) return;
+  cancel_operations_on(fd);
+  if (static_cast<std::size_t>(fd) >= fds_.size() || !fds_[fd].edge) return;
   fd_state& s = fds_[fd];
   disarm(fd);
   interest* r = std::exchange(s.reader, nullptr);

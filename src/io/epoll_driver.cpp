@@ -1,5 +1,6 @@
 // The epoll backend (src/io/epoll_driver.hpp).
 #include "io/epoll_driver.hpp"
+#include "io/poll_events.hpp"
 
 #include <asyncio/errors.hpp>
 
@@ -14,21 +15,6 @@
 #include <cstdio>
 
 namespace asyncio::io {
-namespace {
-
-// Branch-free: the readiness bits are EPOLLIN, EPOLLOUT, EPOLLRDHUP and EPOLLHUP|EPOLLERR, in order.
-static_assert(EPOLLIN == 0x1 && EPOLLOUT == 0x4 && EPOLLERR == 0x8 && EPOLLHUP == 0x10 && EPOLLRDHUP == 0x2000);
-auto to_readiness(std::uint32_t ev) noexcept -> readiness {
-  std::uint32_t r = (ev & EPOLLIN) | ((ev & EPOLLOUT) >> 1) | ((ev & EPOLLRDHUP) >> 11) |
-                    (((ev & (EPOLLHUP | EPOLLERR)) != 0) << 3);
-  return static_cast<readiness>(r);
-}
-
-auto to_epoll(readiness r) noexcept -> std::uint32_t {
-  return (any(r & readiness::readable) ? EPOLLIN : 0u) | (any(r & readiness::writable) ? EPOLLOUT : 0u);
-}
-
-}  // namespace
 
 epoll_driver::epoll_driver() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -73,7 +59,7 @@ void epoll_driver::arm_edge(int fd) {
 
 void epoll_driver::update_level(int fd, readiness before, readiness wanted) {
   epoll_event ev{};
-  ev.events = to_epoll(wanted);
+  ev.events = to_poll_events(wanted);
   ev.data.fd = fd;
   int op = !any(before) ? EPOLL_CTL_ADD : !any(wanted) ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
   if (::epoll_ctl(epoll_fd_, op, fd, &ev) < 0) {

@@ -208,6 +208,11 @@ struct loop_options {
   /// has seen no I/O lately (an idle loop sleeps at once), and never with a `clock` installed (so
   /// virtual-time tests do not depend on real time). 0 turns it off.
   std::chrono::microseconds busy_poll = std::chrono::microseconds(50);
+  /// The io backend that waits for the kernel (io/driver.hpp): automatic takes ASYNCIO_BACKEND,
+  /// else epoll; io::backend::io_uring requires io_uring (the constructor throws os_error with the
+  /// reason if the kernel refuses it); prefer_io_uring falls back to epoll silently. Which one
+  /// runs: statistics().io_backend. docs/io_uring.md compares them.
+  io::backend io_backend = io::backend::automatic;
 };
 
 /// Counters kept by the loop (Trio-style statistics()).
@@ -219,7 +224,7 @@ struct loop_statistics {
   std::uint64_t iterations = 0;   // loop iterations run
   std::uint64_t busy_polls = 0;   // non-blocking polls made while busy polling (loop_options::busy_poll)
   duration busy_poll_limit{};     // the current, adaptive spin limit (0 .. loop_options::busy_poll)
-  const char* io_backend = "";    // the io driver running this loop ("epoll"; io/driver.hpp)
+  const char* io_backend = "";    // the io driver running this loop ("epoll" or "io_uring"; io/driver.hpp)
 };
 
 /// The event loop (Python's asyncio event loop).

@@ -66,8 +66,18 @@ struct interest {
   void (*ready)(interest* self) noexcept;
 };
 
-/// The backends this build knows. `automatic` picks the best one the kernel allows.
-enum class backend : std::uint8_t { automatic, epoll };
+/// The io backends, chosen per loop (loop_options::io_backend) or for every loop that did not
+/// choose (the environment variable ASYNCIO_BACKEND). docs/io_uring.md compares them.
+enum class backend : std::uint8_t {
+  automatic,        // ASYNCIO_BACKEND if set, otherwise the default: epoll (docs/io_uring.md says why)
+  epoll,            // readiness: always available
+  io_uring,         // completion: required; a kernel that refuses it is an error (os_error)
+  prefer_io_uring,  // io_uring where the kernel allows it, epoll otherwise (silently)
+};
+
+/// The name of a backend as ASYNCIO_BACKEND spells it ("auto", "epoll", "io_uring",
+/// "prefer_io_uring").
+[[nodiscard]] auto to_string(backend b) noexcept -> const char*;
 
 /// Interface and shared readiness table of an io backend. See the file comment.
 class driver {
@@ -111,7 +121,8 @@ class driver {
   [[nodiscard]] auto watching(int fd) const noexcept -> bool {
     return static_cast<std::size_t>(fd) < fds_.size() && fds_[fd].edge;
   }
-  /// Unregisters fd (before it is closed). Waiters still parked on it are woken.
+  /// Unregisters fd (before it is closed). Waiters still parked on it are woken, and operations
+  /// in flight on it complete with -ECANCELED (unless they finished first).
   void forget(int fd) noexcept;
   /// Consumes the remembered readiness of fd in direction d: true if it was set. After a hang-up it
   /// stays true: such an fd never blocks again and no further edge would come.
@@ -192,6 +203,10 @@ class driver {
   virtual void update_level(int fd, readiness before, readiness wanted) = 0;
   /// Unregisters an edge-triggered fd (the fd may already be closed).
   virtual void disarm(int fd) noexcept = 0;
+  /// fd is about to be closed: cancels the operations in flight on it that the readiness table
+  /// does not know (a completion backend's). The epoll backend's operations are all parked in the
+  /// table, so it has nothing to do.
+  virtual void cancel_operations_on(int fd) noexcept { (void)fd; }
 
   /// Hands what the kernel reported for fd to its waiters (edge) or interests (level). Inline: a
   /// backend's poll() calls it once per event, on the hot path of every socket.
@@ -239,10 +254,14 @@ class driver {
   std::size_t watched_ = 0;
 };
 
-/// Makes the driver for `which` (automatic: the best the kernel allows; today always epoll).
-/// The environment variable ASYNCIO_BACKEND (epoll) overrides `automatic`.
-/// Throws: os_error if the backend cannot be created; std::invalid_argument for an unknown name
-/// in ASYNCIO_BACKEND.
+/// Makes the driver for `which`. `automatic` takes the backend from the environment variable
+/// ASYNCIO_BACKEND (auto, epoll, io_uring, prefer_io_uring), and epoll when it is unset or auto.
+/// Whether io_uring is usable is probed once per driver: the io_uring_disabled sysctl, the ring
+/// set-up (flags tried in the order SINGLE_ISSUER|DEFER_TASKRUN, COOP_TASKRUN, none), EPERM from
+/// seccomp or a container, and the opcodes this library submits. The environment variable
+/// ASYNCIO_URING_UNAVAILABLE=<reason> makes the probe fail (to test a program's fallback).
+/// Throws: os_error if the backend cannot be created (for a required io_uring: the reason the
+/// probe failed); std::invalid_argument for an unknown name in ASYNCIO_BACKEND.
 [[nodiscard]] auto make_driver(backend which = backend::automatic) -> std::unique_ptr<driver>;
 
 }  // namespace asyncio::io

@@ -4,7 +4,7 @@
 // The request is plain data (what to do, on which fd, with which buffer) plus a completion
 // callback, so that both kinds of backend can carry it out: the epoll backend tries the system
 // call at once and, on EAGAIN, parks the operation on the fd's readiness and retries it from
-// poll(); an io_uring backend would put it in a submission queue entry whose user_data points
+// poll(); the io_uring backend puts it in a submission queue entry whose user_data leads
 // back here. Tasks await operations through lowlevel::io_operation_awaiter
 // (lowlevel/io_operation.hpp); the operation object lives in the awaiting frame, so a request
 // costs no allocation.
@@ -70,6 +70,7 @@ struct operation : interest {  // the interest part belongs to the backend
   void* context = nullptr;               // the submitter's (e.g. the awaiter that waits for it)
   driver* owner = nullptr;               // set by submit(): the driver it was handed to
   bool connect_started = false;          // epoll backend: connect() was called, waiting for writable
+  std::uint32_t slot = 0;                // io_uring backend: the operation's entry in its in-flight table
 };
 
 /// The result of an accept: the new connection's fd and the length of the peer's address.
