@@ -2,8 +2,9 @@
 # Log writer: the library's example `log_writer` (examples/) side by side with its peers on the same work
 # (bench/README.md, "Log writer": the scenario, the rules every program follows, the goals).
 #
-# Usage: bench/log_writer.sh [--messages N] [--files F] [--runs R]
-#          defaults 1,000,000 messages, 100 files, 3 runs of every program
+# Usage: bench/log_writer.sh [--messages N] [--files F] [--runs R] [--programs "P ..."]
+#          defaults 1,000,000 messages, 100 files, 3 runs of every program; --programs picks some of
+#          ours cxx py_sync py_aiofiles_task_per_message py_aiofiles_sequential (e.g. "ours cxx")
 # Env:   NICE="nice -n 10"   prefix of every build and run command (NICE= to run at normal priority)
 #
 # Builds (clang++-16, Release -O2, as bench/run.sh; build dir bench/results/build-log-writer) the
@@ -19,12 +20,14 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 MESSAGES=1000000
 FILES=100
 RUNS=3
+ONLY=""
 while (($#)); do
   case $1 in
     --messages) MESSAGES=$2; shift 2 ;;
     --files) FILES=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --programs) ONLY=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "log_writer.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,6 +61,12 @@ $NICE ninja -C "$BUILD" -j2 "${TARGETS[@]}" >/dev/null
 # Programs: name | implementation label | command (without --dir)
 PROGRAMS=(cxx py_sync py_aiofiles_task_per_message py_aiofiles_sequential)
 ((HAVE_OURS)) && PROGRAMS=(ours "${PROGRAMS[@]}")
+if [ -n "$ONLY" ]; then
+  for p in $ONLY; do
+    [[ " ${PROGRAMS[*]} " == *" $p "* ]] || { echo "log_writer.sh: no program $p here (${PROGRAMS[*]})" >&2; exit 2; }
+  done
+  read -r -a PROGRAMS <<<"$ONLY"
+fi
 command_of() {  # program -> CMD, IMPL
   local size=(--messages "$MESSAGES" --files "$FILES")
   case $1 in
@@ -75,7 +84,7 @@ COMMIT="$(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HE
 HOST="$(lscpu | sed -n 's/^Model name: *//p' | head -1), L2 $(lscpu | sed -n 's/^L2 cache: *//p' | head -1), $(nproc) CPUs"
 {
   echo "# date: $(date -Is)"
-  echo "# command: bench/log_writer.sh --messages $MESSAGES --files $FILES --runs $RUNS"
+  echo "# command: bench/log_writer.sh --messages $MESSAGES --files $FILES --runs $RUNS${ONLY:+ --programs \"$ONLY\"}"
   echo "# commit: $COMMIT"
   echo "# host: $HOST"
   echo "# kernel: $(uname -r)   /tmp: $(stat -f -c %T /tmp)   debian: $(cat /etc/debian_version)   load: $(cut -d' ' -f1-3 /proc/loadavg)"
