@@ -73,6 +73,8 @@ fs_job_awaiter::~fs_job_awaiter() {
       }
     }
     job_->awaiter = nullptr;  // the delivery, if it still comes, only frees it
+  } else if (state_ == idle) {
+    job_->unref();  // never posted (a pending cancel refused it, or posting failed): the pipeline's reference
   }
   job_->unref();
 }
@@ -93,8 +95,7 @@ void fs_job_awaiter::link(task_core& t) {
       loop_access::add_remote_waits(loop, -1);
       job_->port->release();
     }
-    job_->awaiter = nullptr;
-    job_->refs.fetch_sub(1, std::memory_order_relaxed);  // the pipeline never got it
+    job_->awaiter = nullptr;  // still idle: the destructor drops both references
     throw;
   }
   state_ = in_flight;

@@ -50,10 +50,10 @@ namespace {
 /// Python's pathlib treats these as "does not exist" rather than as errors.
 auto means_missing(const os_error& e) noexcept -> bool {
   int err = e.code().value();
-  return err == ENOENT || err == ENOTDIR || err == ELOOP || err == ENAMETOOLONG;
+  return err == ENOENT || err == ENOTDIR || err == ELOOP;
 }
 
-/// The type of `path` after symbolic links, or nullopt-like unknown if it does not exist.
+/// Whether `path` exists (pathlib's rule) and, if so, its type after symbolic links.
 auto type_if_exists(std::filesystem::path path) -> task<std::pair<bool, fs::file_type>> {
   bool missing = false;
   fs::stat_result st;

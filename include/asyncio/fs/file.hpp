@@ -214,8 +214,8 @@ class file {
   }
 
   /// Reads into buf from `offset` until buf is full or the end of the file; returns the bytes
-  /// read. The file position does not move (Python's os.preadv, filled). Buffered writes are
-  /// written out first, so it sees them.
+  /// read. The file position does not move (Python's os.pread, repeated until buf is full).
+  /// Buffered writes are written out first, so it sees them.
   /// Cancellation: safe; bytes read before the cancel are in buf, but the count is lost.
   /// Resumes: once buf is full or the end was read. Throws: as read(n); os_error for a pipe.
   auto pread(std::span<char> buf ASYNCIO_LIFETIMEBOUND, std::int64_t offset) -> task<std::size_t>;
@@ -228,8 +228,8 @@ class file {
   /// Moves the file position (Python's seek) and returns the new one. Writes the buffer out first.
   /// Cancellation: safe; the position moves only if seek returns.
   /// Resumes: once the buffer was written (and, for whence::end, the size read).
-  /// Throws: os_error (invalid_argument's errno EINVAL for a negative position, ESPIPE for a
-  /// pipe); invalid_state_error if closed.
+  /// Throws: os_error with EINVAL for a negative position, ESPIPE for a pipe (its message names
+  /// the path); invalid_state_error if closed.
   auto seek(std::int64_t offset, whence from = whence::set) -> task<std::int64_t>;
   /// The file position, buffered bytes included (Python's tell). No system call.
   [[nodiscard]] auto tell() const noexcept -> std::int64_t;
