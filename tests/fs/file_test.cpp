@@ -712,7 +712,9 @@ TEST_P(FileTest, ACancelledBufferedWriteKeepsTheEarlierBuffer) {
 // A running call cannot be interrupted: the cancel waits for it and the bytes it wrote count. A FIFO
 // makes the call block until the reader drains it.
 TEST_P(FileTest, ACancelWaitsForTheRunningCallAndCountsItsBytes) {
-  if (GetParam() == route::ring) GTEST_SKIP() << "a blocking FIFO write would block the loop on epoll";
+  bool ring_inline = GetParam() == route::ring &&
+                     !asyncio::run([]() -> asyncio::task<bool> { co_return asyncio::lowlevel::async_files(); }());
+  if (ring_inline) GTEST_SKIP() << "the ring route on epoll would block the loop in the FIFO write";
   std::filesystem::path fifo = dir_ / "fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
