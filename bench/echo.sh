@@ -6,7 +6,9 @@
 #   bench/echo.sh                 3 repetitions, 10 s runs, every server, 1 KiB and 16 KiB
 #   REPS=1 DUR=5 bench/echo.sh    quick run
 #   ONLY="asyncio_cpp c_epoll" bench/echo.sh      (in this order; asyncio_cpp_bp0 = ours with
-#                                                  loop_options::busy_poll off, for an A/B)
+#                                                  loop_options::busy_poll off, for an A/B;
+#                                                  asyncio_cpp_uring(_bp0) = ours on the io_uring
+#                                                  backend, docs/io_uring.md)
 #
 # Server pinned to CPU 1, load generator (echo_load -c 100) to CPU 0. Prints one line per run:
 #   name size rps p99_us server_cpu_us_per_req
@@ -42,6 +44,8 @@ server_cmd() { # name port
   case $1 in
     asyncio_cpp)     CMD=("$ROOT/build-bench/bench/bench_echo_server" "$2") ;;
     asyncio_cpp_bp0) CMD=("$ROOT/build-bench/bench/bench_echo_server" "$2" 0) ;;  # busy_poll off
+    asyncio_cpp_uring) CMD=(env ASYNCIO_BACKEND=io_uring "$ROOT/build-bench/bench/bench_echo_server" "$2") ;;
+    asyncio_cpp_uring_bp0) CMD=(env ASYNCIO_BACKEND=io_uring "$ROOT/build-bench/bench/bench_echo_server" "$2" 0) ;;
     c_epoll)         CMD=("$OUT/echo_epoll" "$2") ;;
     asio_coro)       CMD=("$OUT/echo_asio" "$2") ;;
     go_net)          CMD=(env GOMAXPROCS=1 "$OUT/echo_go" "$2") ;;
@@ -102,6 +106,11 @@ med = {k: tuple(st.median(x[i] for x in v) for i in range(3)) + (len(v),) for k,
 print(f"{'server':16} {'size':>6} {'req/s':>9} {'p99 us':>8} {'cpu us/req':>10} runs")
 for (name, size), (rps, p99, cpu, n) in sorted(med.items(), key=lambda kv: (kv[0][1], -kv[1][0])):
     print(f"{name:16} {size:6} {rps:9.0f} {p99:8.0f} {cpu:10.2f} {n:4}")
+uring = [(s, med[("asyncio_cpp_uring", s)], med.get(("asyncio_cpp", s)), med.get(("c_epoll", s)))
+         for s in sorted({s for _, s in med}) if ("asyncio_cpp_uring", s) in med]
+for size, u, e, c in uring:
+    print(f"  {size:6} io_uring backend: req/s x{u[0] / e[0]:.2f} of epoll's" if e else f"  {size:6} io_uring backend:", end="")
+    print(f", cpu/req x{u[2] / c[2]:.2f} of c_epoll's (goal <= 0.85)" if c else "")
 print("\nratios, asyncio_cpp vs each peer (req/s ours/peer: >1 = we serve more; cpu/req peer/ours:")
 print(">1 = we spend less CPU per request; p99 peer/ours: >1 = our tail is shorter)")
 for size in sorted({s for _, s in med}):
