@@ -37,6 +37,7 @@ auto stream_reader::read_into(std::span<char> buf) -> task<std::size_t> {
   }
   if (t_->tls()) co_return co_await t_->recv_into(buf);
   // recv_into inlined: one coroutine frame per read instead of two (the echo benchmark's hot path).
+  if (t_->reads_through_ring()) co_return co_await t_->ring_recv(buf);
   for (;;) {
     std::ptrdiff_t n = t_->try_recv(buf);
     if (n >= 0) co_return static_cast<std::size_t>(n);

@@ -120,8 +120,37 @@ auto stream_transport::try_recv(std::span<char> buf) -> std::ptrdiff_t {
   }
 }
 
+auto stream_transport::reads_through_ring() noexcept -> bool {
+  if (ring_reads_ < 0) [[unlikely]] {
+    event_loop* loop = running_loop();
+    if (!loop) return false;  // ask again from the loop
+    ring_reads_ = kind_ == stream_kind::socket && loop_access::io(*loop).async_files() ? 1 : 0;
+  }
+  return ring_reads_ == 1 && !tls_;
+}
+
+void stream_transport::ring_recv_awaiter::throw_concurrent_read() {
+  throw invalid_state_error("another task is already waiting to read this fd");
+}
+
+auto stream_transport::ring_recv_awaiter::await_resume() -> std::size_t {
+  if (done_) return 0;
+  t_.ring_reading_ = reading_ = false;
+  std::size_t n = 0;
+  try {
+    n = op_.await_resume();
+  } catch (const os_error& e) {
+    // close() under a parked read: forget_fd cancelled the receive. A readiness wait would have
+    // woken and seen EOF; so does this one.
+    if (e.code().value() != ECANCELED || t_.sock_.is_open()) throw;
+  }
+  if (n == 0) t_.eof_ = true;
+  return n;
+}
+
 auto stream_transport::recv_into(std::span<char> buf) -> task<std::size_t> {
   if (tls_) co_return co_await tls_recv_into(buf);
+  if (reads_through_ring()) co_return co_await ring_recv(buf);
   for (;;) {
     std::ptrdiff_t n = try_recv(buf);
     if (n >= 0) co_return static_cast<std::size_t>(n);

@@ -173,6 +173,9 @@ struct transport_access {
         if (t.tls()) {
           n = co_await t.recv_into(buf);
           if (tr.lost_ || t.is_closing()) co_return;
+        } else if (t.reads_through_ring()) {
+          n = co_await t.ring_recv(buf);
+          if (tr.lost_ || t.is_closing()) co_return;
         } else {
           std::ptrdiff_t r = t.try_recv(buf);
           if (r < 0) {

@@ -5,6 +5,9 @@
 // Reading is pulled by the reading task (no background reads): the task tries recv() first and
 // waits only on EAGAIN, or when the previous recv was short (the kernel buffer is then empty, per
 // epoll(7)), so a busy connection costs one recv per message and no epoll_ctl.
+// On a completion backend (io_uring) a plain socket's reads are ring receives instead
+// (ring_recv): the receive completes with the bytes, batched with every other completion in the
+// loop's one io_uring_enter, so a read costs no system call of its own (docs/io_uring.md, "Streams").
 // Writing is optimistic too: write() sends at once when nothing is buffered; the rest is buffered
 // and sent from the poller's writability callback (flush_ready) without waking any task.
 //
@@ -25,6 +28,7 @@
 #include <asyncio/core/task.hpp>
 #include <asyncio/detail/intrusive_list.hpp>
 #include <asyncio/detail/parked_awaiter.hpp>
+#include <asyncio/lowlevel/io_operation.hpp>
 #include <asyncio/lowlevel/wait_io.hpp>
 #include <asyncio/net/socket.hpp>
 
@@ -70,6 +74,46 @@ class stream_transport : io::interest, public std::enable_shared_from_this<strea
   void read_woken() noexcept { read_drained_ = false; }
   /// Appends at least one byte to the read buffer (false at EOF). Grows it up to `want` bytes free.
   auto fill(std::size_t want) -> task<bool>;
+
+  /// True when reads should be ring receives (ring_recv) rather than try_recv + wait_readable: a
+  /// plain socket (no TLS, not a pipe) on a loop whose io backend completes operations (io_uring).
+  [[nodiscard]] auto reads_through_ring() noexcept -> bool;
+  /// Awaiter of one ring receive into a caller's buffer: the bytes received, 0 at EOF (also when
+  /// the transport is closed under it, as a readiness wait sees EOF then).
+  /// Cancellation: safe; bytes the kernel received before the cancel took effect are returned and
+  /// the cancel is raised at the next suspension point (lowlevel/io_operation.hpp).
+  class ring_recv_awaiter {
+   public:
+    ring_recv_awaiter(stream_transport& t, std::span<char> buf) noexcept
+        : t_(t), done_(t.eof_ || !t.sock_.is_open()), op_(lowlevel::recv(t.sock_.fileno(), buf)) {}
+    ring_recv_awaiter(const ring_recv_awaiter&) = delete;
+    auto operator=(const ring_recv_awaiter&) -> ring_recv_awaiter& = delete;
+    ~ring_recv_awaiter() {
+      if (reading_) t_.ring_reading_ = false;  // destroyed while suspended (its frame was freed)
+    }
+    [[nodiscard]] auto await_ready() const noexcept -> bool { return done_; }
+    /// Throws: invalid_state_error if another task is reading (as a readiness wait refuses it).
+    template <class P>
+    auto await_suspend(std::coroutine_handle<P> h) {
+      if (t_.ring_reading_) throw_concurrent_read();
+      t_.ring_reading_ = reading_ = true;
+      try {
+        return op_.await_suspend(h);
+      } catch (...) {
+        t_.ring_reading_ = reading_ = false;
+        throw;
+      }
+    }
+    auto await_resume() -> std::size_t;
+
+   private:
+    [[noreturn]] static void throw_concurrent_read();
+    stream_transport& t_;
+    bool done_;             // EOF or closed before the receive: nothing submitted, 0
+    bool reading_ = false;  // this awaiter holds the transport's one read
+    io_operation_awaiter<std::size_t> op_;
+  };
+  [[nodiscard]] auto ring_recv(std::span<char> buf) noexcept -> ring_recv_awaiter { return {*this, buf}; }
   [[nodiscard]] auto buffered() const noexcept -> std::size_t { return rend_ - rbeg_; }
   [[nodiscard]] auto rdata() const noexcept -> const char* { return rbuf_.get() + rbeg_; }
   void consume(std::size_t n) noexcept {
@@ -152,6 +196,8 @@ class stream_transport : io::interest, public std::enable_shared_from_this<strea
   std::size_t rcap_ = 0, rbeg_ = 0, rend_ = 0;
   bool eof_ = false;
   bool read_drained_ = false;  // the last recv was short or EAGAIN: wait before the next one
+  std::int8_t ring_reads_ = -1;  // reads_through_ring(): -1 not yet asked, then 0 or 1
+  bool ring_reading_ = false;    // a ring_recv is in flight (one reader at a time)
   // write side: wbuf_[woff_, size) is unsent.
   std::string wbuf_;
   std::size_t woff_ = 0;
