@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <support/fs_helpers.hpp>
+
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -21,13 +23,10 @@ using route = asyncio::detail::fs_route;
 
 namespace {
 
-class DirectoryTest : public ::testing::TestWithParam<route> {
+class DirectoryTest : public test_support::fs_route_test {
  protected:
   void SetUp() override {
-    char name[] = "/tmp/asyncio-fs-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(name), nullptr);
-    dir_ = name;
-    asyncio::detail::set_fs_route(GetParam());
+    fs_route_test::SetUp();
     //  dir_/ a.txt  b/ (c.txt, d/ (e.txt))  fifo  link_to_b -> b  dangling -> nowhere  z.txt
     std::ofstream(dir_ / "a.txt") << "a";
     std::filesystem::create_directories(dir_ / "b" / "d");
@@ -38,11 +37,6 @@ class DirectoryTest : public ::testing::TestWithParam<route> {
     std::filesystem::create_symlink(dir_ / "nowhere", dir_ / "dangling");
     std::ofstream(dir_ / "z.txt") << "z";
   }
-  void TearDown() override {
-    asyncio::detail::set_fs_route(route::automatic);
-    std::filesystem::remove_all(dir_);
-  }
-  std::filesystem::path dir_;
 };
 
 TEST_P(DirectoryTest, ListDirIsSorted) {

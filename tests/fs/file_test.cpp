@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <support/fs_helpers.hpp>
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -126,23 +128,12 @@ auto until(P pred) -> asyncio::task<void> {
   EXPECT_TRUE(pred());
 }
 
-class FileTest : public ::testing::TestWithParam<route> {
+class FileTest : public test_support::fs_route_test {
  protected:
-  void SetUp() override {
-    char name[] = "/tmp/asyncio-fs-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(name), nullptr);
-    dir_ = name;
-    asyncio::detail::set_fs_route(GetParam());
-  }
-  void TearDown() override {
-    asyncio::detail::set_fs_route(route::automatic);
-    std::filesystem::remove_all(dir_);
-  }
   /// True when the calls go to the executor (so that a manual executor controls them).
   static auto on_threads() -> bool {
     return GetParam() == route::threads || (GetParam() == route::automatic && !asyncio::lowlevel::async_files());
   }
-  std::filesystem::path dir_;
 };
 
 auto route_name(const ::testing::TestParamInfo<route>& info) -> std::string {

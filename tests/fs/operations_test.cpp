@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <support/fs_helpers.hpp>
+
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -17,20 +19,7 @@ using route = asyncio::detail::fs_route;
 
 namespace {
 
-class OperationsTest : public ::testing::TestWithParam<route> {
- protected:
-  void SetUp() override {
-    char name[] = "/tmp/asyncio-fs-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(name), nullptr);
-    dir_ = name;
-    asyncio::detail::set_fs_route(GetParam());
-  }
-  void TearDown() override {
-    asyncio::detail::set_fs_route(route::automatic);
-    std::filesystem::remove_all(dir_);
-  }
-  std::filesystem::path dir_;
-};
+class OperationsTest : public test_support::fs_route_test {};
 
 /// Runs `body` and returns the message of the os_error it raises ("" if none), checking its type.
 template <class E, class T>

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <support/fs_helpers.hpp>
+
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,23 +21,15 @@ using route = asyncio::detail::fs_route;
 
 namespace {
 
-class StatTest : public ::testing::TestWithParam<route> {
+class StatTest : public test_support::fs_route_test {
  protected:
   void SetUp() override {
-    char name[] = "/tmp/asyncio-fs-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(name), nullptr);
-    dir_ = name;
-    asyncio::detail::set_fs_route(GetParam());
+    fs_route_test::SetUp();
     std::ofstream(dir_ / "file") << "12345";
     std::filesystem::create_directory(dir_ / "sub");
     std::filesystem::create_symlink(dir_ / "file", dir_ / "link");
     std::filesystem::create_symlink(dir_ / "nowhere", dir_ / "dangling");
   }
-  void TearDown() override {
-    asyncio::detail::set_fs_route(route::automatic);
-    std::filesystem::remove_all(dir_);
-  }
-  std::filesystem::path dir_;
 };
 
 TEST_P(StatTest, FieldsOfAFileAndADirectory) {

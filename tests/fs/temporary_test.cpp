@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <support/fs_helpers.hpp>
+
 #include <stdlib.h>
 
 #include <filesystem>
@@ -16,20 +18,7 @@ using route = asyncio::detail::fs_route;
 
 namespace {
 
-class TemporaryTest : public ::testing::TestWithParam<route> {
- protected:
-  void SetUp() override {
-    char name[] = "/tmp/asyncio-fs-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(name), nullptr);
-    dir_ = name;
-    asyncio::detail::set_fs_route(GetParam());
-  }
-  void TearDown() override {
-    asyncio::detail::set_fs_route(route::automatic);
-    std::filesystem::remove_all(dir_);
-  }
-  std::filesystem::path dir_;
-};
+class TemporaryTest : public test_support::fs_route_test {};
 
 TEST_P(TemporaryTest, DirectoryIsFreshPrivateAndRemoved) {
   std::filesystem::path kept;
